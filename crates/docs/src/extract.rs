@@ -1,0 +1,289 @@
+//! Page metadata and main-content selection.
+
+use html5ever::{local_name, LocalName};
+
+use crate::dom::{Data, Dom, NodeId};
+
+/// Metadata found in a page's `<head>` (and its first `<h1>`).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Meta {
+    pub title: Option<String>,
+    pub h1: Option<String>,
+    pub description: Option<String>,
+    pub base_href: Option<String>,
+    pub refresh: Option<String>,
+}
+
+/// Collapses HTML whitespace runs into single spaces and trims.
+pub(crate) fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(|c: char| c.is_ascii_whitespace()).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+pub(crate) fn meta(dom: &Dom) -> Meta {
+    let mut m = Meta::default();
+    for (i, node) in dom.nodes.iter().enumerate() {
+        let Data::Element { name, .. } = &node.data else { continue };
+        let id = i as NodeId;
+        match *name {
+            local_name!("title") if m.title.is_none() => {
+                let mut t = String::new();
+                dom.text(id, &mut t);
+                let t = collapse(&t);
+                if !t.is_empty() {
+                    m.title = Some(t);
+                }
+            }
+            local_name!("h1") if m.h1.is_none() => {
+                let mut t = String::new();
+                dom.text(id, &mut t);
+                let t = collapse(&t);
+                if !t.is_empty() {
+                    m.h1 = Some(t);
+                }
+            }
+            local_name!("base") if m.base_href.is_none() => {
+                m.base_href = dom.attr(id, &local_name!("href")).map(str::to_string);
+            }
+            local_name!("meta") => {
+                let key = dom
+                    .attr(id, &local_name!("name"))
+                    .or_else(|| dom.attr(id, &LocalName::from("property")))
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                let content = dom.attr(id, &local_name!("content")).map(collapse);
+                if (key == "description" || key == "og:description") && m.description.is_none() {
+                    m.description = content.filter(|c| !c.is_empty());
+                } else if dom
+                    .attr(id, &local_name!("http-equiv"))
+                    .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
+                {
+                    m.refresh = content.and_then(|c| {
+                        let lower = c.to_ascii_lowercase();
+                        let i = lower.find("url=")?;
+                        Some(c[i + 4..].trim_matches(['\'', '"', ' ']).to_string())
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+/// Class and id fragments that mark page chrome rather than content.
+const CHROME_WORDS: &[&str] = &[
+    "cookie",
+    "consent",
+    "gdpr",
+    "breadcrumb",
+    "skip-link",
+    "skip-to",
+    "skiplink",
+    "edit-this-page",
+    "edit-page",
+    "edit-link",
+    "editlink",
+    "improve-this-page",
+    "newsletter",
+    "social-share",
+    "share-buttons",
+    "advert",
+    "announcement-bar",
+    "rightside",
+    "test-arrow",
+    "doc-anchor",
+    "headerlink",
+    "hash-link",
+    "header-anchor",
+    "linenos",
+    "line-numbers",
+    "copy-button",
+    "hideme",
+];
+
+/// Whole class tokens that mark chrome.
+const CHROME_TOKENS: &[&str] = &[
+    "sidebar",
+    "navbar",
+    "menu-bar",
+    "toolbar",
+    "pagination",
+    "nav-wrapper",
+    "anchor",
+    "src",
+    "toc",
+];
+
+/// Is this element page chrome, hidden, or not text at all?
+pub(crate) fn is_chrome(dom: &Dom, id: NodeId) -> bool {
+    let Data::Element { name, attrs } = &dom.node(id).data else { return false };
+    match *name {
+        local_name!("script")
+        | local_name!("style")
+        | local_name!("noscript")
+        | local_name!("template")
+        | local_name!("head")
+        | local_name!("title")
+        | local_name!("meta")
+        | local_name!("link")
+        | local_name!("nav")
+        | local_name!("aside")
+        | local_name!("footer")
+        | local_name!("button")
+        | local_name!("select")
+        | local_name!("textarea")
+        | local_name!("svg")
+        | local_name!("canvas")
+        | local_name!("iframe")
+        | local_name!("object")
+        | local_name!("embed")
+        | local_name!("video")
+        | local_name!("audio")
+        | local_name!("dialog")
+        | local_name!("map")
+        | local_name!("frameset")
+        | local_name!("noframes") => return true,
+        local_name!("input") => {
+            // Task-list checkboxes are content.
+            return dom.attr(id, &local_name!("type")) != Some("checkbox");
+        }
+        local_name!("header") => {
+            if dom.find(id, &|n| dom.name(n) == Some(&local_name!("nav"))).is_some() {
+                return true;
+            }
+        }
+        local_name!("a") => {
+            let mut t = String::new();
+            dom.text(id, &mut t);
+            let t = t.trim().to_ascii_lowercase();
+            if matches!(t.as_str(), "§" | "¶" | "#" | "🔗")
+                && dom.attr(id, &local_name!("href")).is_some_and(|h| h.starts_with('#'))
+            {
+                return true;
+            }
+            if t.starts_with("edit this page")
+                || t.starts_with("edit on github")
+                || t.starts_with("suggest an edit")
+                || t.starts_with("improve this page")
+            {
+                return true;
+            }
+        }
+        _ => {}
+    }
+    for a in attrs {
+        let v: &str = &a.value;
+        match a.name.local {
+            local_name!("hidden") => return true,
+            local_name!("aria-hidden") if v == "true" => {
+                // Icons are aria-hidden; so are mdBook's list numbers. Both are chrome.
+                return true;
+            }
+            local_name!("role") => {
+                if matches!(
+                    v,
+                    "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "dialog"
+                ) {
+                    return true;
+                }
+            }
+            local_name!("style") => {
+                let s: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+                if s.contains("display:none") || s.contains("visibility:hidden") {
+                    return true;
+                }
+            }
+            local_name!("class") | local_name!("id") => {
+                let lower = v.to_ascii_lowercase();
+                if CHROME_WORDS.iter().any(|w| lower.contains(w)) {
+                    return true;
+                }
+                if a.name.local == local_name!("class")
+                    && lower.split_ascii_whitespace().any(|t| CHROME_TOKENS.contains(&t))
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Picks the element holding the page's main content: `<main>` (or
+/// `role=main`), else a single `<article>`, else the element whose direct
+/// paragraphs carry the most text (a small Readability-style score), else the
+/// whole document.
+pub(crate) fn content_root(dom: &Dom) -> NodeId {
+    let mut mains = Vec::new();
+    let mut articles = Vec::new();
+    for (i, node) in dom.nodes.iter().enumerate() {
+        let Data::Element { name, .. } = &node.data else { continue };
+        let id = i as NodeId;
+        if *name == local_name!("main") || dom.attr(id, &local_name!("role")) == Some("main") {
+            mains.push(id);
+        } else if *name == local_name!("article") {
+            articles.push(id);
+        }
+    }
+    let text_len = |id: NodeId| {
+        let mut t = String::new();
+        dom.text(id, &mut t);
+        t.split_ascii_whitespace().map(str::len).sum::<usize>()
+    };
+    if let Some(best) =
+        mains.iter().copied().filter(|&m| !hidden(dom, m)).max_by_key(|&m| text_len(m))
+    {
+        if text_len(best) > 0 {
+            return best;
+        }
+    }
+    if articles.len() == 1 && text_len(articles[0]) > 0 {
+        return articles[0];
+    }
+    densest(dom).unwrap_or(0)
+}
+
+fn hidden(dom: &Dom, id: NodeId) -> bool {
+    dom.attr(id, &local_name!("hidden")).is_some()
+        || dom.attr(id, &local_name!("aria-hidden")) == Some("true")
+}
+
+fn densest(dom: &Dom) -> Option<NodeId> {
+    let mut score = vec![0f32; dom.nodes.len()];
+    for (i, node) in dom.nodes.iter().enumerate() {
+        let Data::Element { name, .. } = &node.data else { continue };
+        if !matches!(
+            *name,
+            local_name!("p") | local_name!("pre") | local_name!("blockquote") | local_name!("li")
+        ) {
+            continue;
+        }
+        let id = i as NodeId;
+        let mut t = String::new();
+        dom.text(id, &mut t);
+        let len = t.split_ascii_whitespace().map(str::len).sum::<usize>();
+        if len < 25 {
+            continue;
+        }
+        let s = 1.0 + (len as f32 / 100.0).min(3.0);
+        let parent = node.parent;
+        if parent != crate::dom::NONE {
+            score[parent as usize] += s;
+            let gp = dom.node(parent).parent;
+            if gp != crate::dom::NONE {
+                score[gp as usize] += s / 2.0;
+            }
+        }
+    }
+    let (best, s) =
+        score.iter().enumerate().filter(|(i, _)| *i != 0).max_by(|a, b| a.1.total_cmp(b.1))?;
+    (*s > 0.0).then_some(best as NodeId)
+}
