@@ -287,3 +287,127 @@ fn densest(dom: &Dom) -> Option<NodeId> {
         score.iter().enumerate().filter(|(i, _)| *i != 0).max_by(|a, b| a.1.total_cmp(b.1))?;
     (*s > 0.0).then_some(best as NodeId)
 }
+
+/// One entry of a navigation tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NavNode {
+    pub title: String,
+    pub href: Option<String>,
+    pub children: Vec<NavNode>,
+}
+
+/// Text of `id` as a reader sees it: chrome (hidden numbering, icons) left out.
+pub(crate) fn visible_text(dom: &Dom, id: NodeId, out: &mut String) {
+    for c in dom.children(id) {
+        match &dom.node(c).data {
+            Data::Text(t) => out.push_str(t),
+            Data::Element { .. } if !is_chrome(dom, c) => visible_text(dom, c, out),
+            _ => {}
+        }
+    }
+}
+
+fn is_list(dom: &Dom, id: NodeId) -> bool {
+    matches!(dom.name(id), Some(&local_name!("ul")) | Some(&local_name!("ol")))
+}
+
+/// All `href`s of `<a>` elements, in document order.
+pub(crate) fn links(dom: &Dom) -> Vec<String> {
+    dom.nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| matches!(&n.data, Data::Element { name, .. } if *name == local_name!("a")))
+        .filter_map(|(i, _)| dom.attr(i as NodeId, &local_name!("href")).map(str::to_string))
+        .collect()
+}
+
+/// The page's navigation tree: the outermost list whose links hit the most
+/// pages accepted by `known` (at least three), or `None`.
+pub(crate) fn nav_tree(dom: &Dom, known: &dyn Fn(&str) -> bool) -> Option<Vec<NavNode>> {
+    let mut best: Option<(usize, NodeId)> = None;
+    for (i, node) in dom.nodes.iter().enumerate() {
+        let id = i as NodeId;
+        if !is_list(dom, id) {
+            continue;
+        }
+        // Outermost lists only.
+        let mut p = node.parent;
+        let mut nested = false;
+        while p != crate::dom::NONE {
+            if is_list(dom, p) {
+                nested = true;
+                break;
+            }
+            p = dom.node(p).parent;
+        }
+        if nested {
+            continue;
+        }
+        let mut count = 0;
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if dom.name(n) == Some(&local_name!("a"))
+                && dom.attr(n, &local_name!("href")).is_some_and(known)
+            {
+                count += 1;
+            }
+            stack.extend(dom.children(n));
+        }
+        if count >= 3 && best.is_none_or(|(c, _)| count > c) {
+            best = Some((count, id));
+        }
+    }
+    best.map(|(_, list)| nav_items(dom, list))
+}
+
+fn nav_items(dom: &Dom, list: NodeId) -> Vec<NavNode> {
+    let mut out = Vec::new();
+    for li in dom.children(list) {
+        if dom.name(li) != Some(&local_name!("li")) {
+            continue;
+        }
+        let mut link = None;
+        let mut sub = None;
+        let mut stack: Vec<NodeId> = dom.children(li).collect();
+        stack.reverse();
+        while let Some(n) = stack.pop() {
+            if is_list(dom, n) {
+                sub.get_or_insert(n);
+                continue;
+            }
+            if dom.name(n) == Some(&local_name!("a")) && link.is_none() {
+                link = Some(n);
+                continue;
+            }
+            let start = stack.len();
+            stack.extend(dom.children(n));
+            stack[start..].reverse();
+        }
+        let mut title = String::new();
+        match link {
+            Some(a) => visible_text(dom, a, &mut title),
+            None => {
+                for c in dom.children(li) {
+                    if !is_list(dom, c) {
+                        match &dom.node(c).data {
+                            Data::Text(t) => title.push_str(t),
+                            _ if !is_chrome(dom, c) => visible_text(dom, c, &mut title),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let title = collapse(&title);
+        let children = sub.map(|s| nav_items(dom, s)).unwrap_or_default();
+        if title.is_empty() && children.is_empty() {
+            continue;
+        }
+        out.push(NavNode {
+            title,
+            href: link.and_then(|a| dom.attr(a, &local_name!("href"))).map(str::to_string),
+            children,
+        });
+    }
+    out
+}
