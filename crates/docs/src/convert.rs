@@ -53,6 +53,12 @@ pub fn convert_html(html: &str, opts: &ConvertOptions) -> Markdown {
         (None, None) => None,
     };
     let root = if opts.main_content { extract::content_root(&dom) } else { 0 };
+    // The page's own H1 is the one in its content, not a site banner's.
+    let h1 = dom.find(root, &|n| dom.name(n) == Some(&local_name!("h1"))).and_then(|n| {
+        let mut t = String::new();
+        extract::visible_text(&dom, n, &mut t);
+        Some(extract::collapse(&t)).filter(|t| !t.is_empty())
+    });
     let mut w = Writer::new(&dom, base);
     w.blocks(root);
     w.flush();
@@ -64,7 +70,7 @@ pub fn convert_html(html: &str, opts: &ConvertOptions) -> Markdown {
     }
     Markdown {
         title: meta.title,
-        h1: meta.h1,
+        h1,
         description: meta.description,
         redirect: meta.refresh,
         markdown,

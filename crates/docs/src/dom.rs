@@ -21,6 +21,8 @@ use html5ever::{local_name, Attribute, LocalName};
 pub(crate) type NodeId = u32;
 /// "No node".
 pub(crate) const NONE: NodeId = u32::MAX;
+/// Deepest nesting kept; deeper elements are flattened into their ancestor.
+const MAX_DEPTH: usize = 200;
 
 /// What a node holds.
 pub(crate) enum Data {
@@ -424,10 +426,16 @@ impl State {
             }
             _ => {}
         }
-        let void = is_void(&name);
+        // Past MAX_DEPTH, elements become leaves and their content goes to
+        // the deepest open element: bounded depth keeps every walk safe.
+        let void = is_void(&name) || self.stack.len() >= MAX_DEPTH;
         let id = self.append(Data::Element { name: name.clone(), attrs: tag.attrs });
         if void {
-            return TokenSinkResult::Continue;
+            return match name {
+                local_name!("script") => TokenSinkResult::RawData(RawKind::ScriptData),
+                local_name!("style") => TokenSinkResult::RawData(RawKind::Rawtext),
+                _ => TokenSinkResult::Continue,
+            };
         }
         self.stack.push(id);
         match name {
@@ -609,6 +617,26 @@ mod tests {
             parse("<table><tr><td>a<td>b<tr><td>c</table>"),
             "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"
         );
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let html = "<div>".repeat(100_000) + "deep" + &"</div>".repeat(100_000);
+        let dom = Dom::parse(&html);
+        let mut max = 0;
+        for (i, _) in dom.nodes.iter().enumerate() {
+            let mut d = 0;
+            let mut p = dom.node(i as NodeId).parent;
+            while p != NONE {
+                d += 1;
+                p = dom.node(p).parent;
+            }
+            max = max.max(d);
+        }
+        assert!(max <= MAX_DEPTH, "{max}");
+        let mut t = String::new();
+        dom.text(0, &mut t);
+        assert_eq!(t, "deep");
     }
 
     #[test]

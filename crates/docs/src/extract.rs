@@ -8,7 +8,6 @@ use crate::dom::{Data, Dom, NodeId};
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Meta {
     pub title: Option<String>,
-    pub h1: Option<String>,
     pub description: Option<String>,
     pub base_href: Option<String>,
     pub refresh: Option<String>,
@@ -38,14 +37,6 @@ pub(crate) fn meta(dom: &Dom) -> Meta {
                 let t = collapse(&t);
                 if !t.is_empty() {
                     m.title = Some(t);
-                }
-            }
-            local_name!("h1") if m.h1.is_none() => {
-                let mut t = String::new();
-                dom.text(id, &mut t);
-                let t = collapse(&t);
-                if !t.is_empty() {
-                    m.h1 = Some(t);
                 }
             }
             local_name!("base") if m.base_href.is_none() => {

@@ -216,15 +216,25 @@ fn sections_from_nav(
     nav: &[NavNode],
     nav_page: &str,
     pages: &HashMap<String, usize>,
+    titles: &mut HashMap<String, String>,
 ) -> Vec<Group> {
-    fn flatten(n: &NavNode, nav_page: &str, pages: &HashMap<String, usize>, out: &mut Vec<String>) {
+    fn flatten(
+        n: &NavNode,
+        nav_page: &str,
+        pages: &HashMap<String, usize>,
+        titles: &mut HashMap<String, String>,
+        out: &mut Vec<String>,
+    ) {
         if let Some(k) = n.href.as_deref().and_then(|h| nav_key(nav_page, h)) {
             if pages.contains_key(&k) && !out.contains(&k) {
+                if !n.title.is_empty() {
+                    titles.entry(k.clone()).or_insert_with(|| n.title.clone());
+                }
                 out.push(k);
             }
         }
         for c in &n.children {
-            flatten(c, nav_page, pages, out);
+            flatten(c, nav_page, pages, titles, out);
         }
     }
     let mut sections: Vec<Group> = Vec::new();
@@ -237,7 +247,7 @@ fn sections_from_nav(
             continue;
         }
         let mut keys = Vec::new();
-        flatten(node, nav_page, pages, &mut keys);
+        flatten(node, nav_page, pages, titles, &mut keys);
         if node.children.is_empty() {
             if !loose_open {
                 let name =
@@ -329,10 +339,15 @@ fn write_site(
     let summary = opts.summary.clone().or_else(|| entry.and_then(|i| pages[i].description.clone()));
 
     let keys: Vec<String> = pages.iter().map(|p| p.key.clone()).collect();
+    let mut nav_titles = HashMap::new();
     let mut sections = match &nav {
-        Some((nav_page, tree)) => sections_from_nav(tree, nav_page, &index),
+        Some((nav_page, tree)) => sections_from_nav(tree, nav_page, &index, &mut nav_titles),
         None => Vec::new(),
     };
+    // The navigation names pages the way the site's authors do.
+    for (k, t) in nav_titles {
+        pages[index[&k]].title = t;
+    }
     let listed: HashSet<String> = sections.iter().flat_map(|s| s.keys.iter().cloned()).collect();
     let mut optional: Vec<String> = keys.iter().filter(|k| !listed.contains(*k)).cloned().collect();
     if sections.is_empty() {
