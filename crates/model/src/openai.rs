@@ -5,8 +5,10 @@
 //!   `stream_options.include_usage: true`, so the last chunk carries usage,
 //!   including `prompt_tokens_details.cached_tokens`).
 //! - raw completion and fill-in-the-middle → `POST {base_url}/completions`;
-//!   FIM sends `prompt` (the prefix) and `suffix`, the fields Ollama, vLLM and
-//!   llama.cpp server accept.
+//!   FIM sends `prompt` (the prefix) and `suffix`, the OpenAI completions
+//!   fields. Ollama honours `suffix` with the model's FIM template; servers
+//!   that do not implement it reject or ignore it, so route the `fim` role
+//!   to the embedded backend or to such a server.
 //! - embeddings → `POST {base_url}/embeddings`.
 //! - tokenize → `POST /tokenize` at the server root (llama.cpp server and
 //!   vLLM have it); other servers answer [`ModelError::Unsupported`], and so

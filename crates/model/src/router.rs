@@ -64,13 +64,14 @@ type Build = Arc<dyn Fn() -> Result<Arc<dyn Model>, ModelError> + Send + Sync>;
 #[derive(Clone)]
 pub struct Router {
     inner: Arc<Inner>,
+    meter: Arc<Meter>,
 }
 
+/// What every view of one router shares: backends, breakers, policy.
 struct Inner {
     slots: BTreeMap<String, Slot>,
     roles: RolesConfig,
     retry: RetryConfig,
-    meter: Arc<Meter>,
 }
 
 /// One backend: built on first use, with its prices and circuit breaker.
@@ -190,24 +191,27 @@ impl Router {
 
     fn assemble(slots: BTreeMap<String, Slot>, config: &ModelConfig, meter: Arc<Meter>) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                slots,
-                roles: config.roles.clone(),
-                retry: config.retry,
-                meter,
-            }),
+            meter,
+            inner: Arc::new(Inner { slots, roles: config.roles.clone(), retry: config.retry }),
         }
     }
 
     /// The model serving `task`. It implements [`Model`]; callers never see
     /// which backend served them (except in [`crate::Completion::backend`]).
     pub fn for_role(&self, task: Task) -> RoleModel {
-        RoleModel { inner: self.inner.clone(), task }
+        RoleModel { inner: self.inner.clone(), meter: self.meter.clone(), task }
     }
 
     /// The session's meter.
     pub fn meter(&self) -> &Arc<Meter> {
-        &self.inner.meter
+        &self.meter
+    }
+
+    /// The same backends, breakers and policy, metered and budgeted by
+    /// `meter`: one router per session (or per API key) without loading the
+    /// backends again.
+    pub fn with_meter(&self, meter: Arc<Meter>) -> Router {
+        Router { inner: self.inner.clone(), meter }
     }
 }
 
@@ -233,6 +237,7 @@ impl Slot {
 #[derive(Clone)]
 pub struct RoleModel {
     inner: Arc<Inner>,
+    meter: Arc<Meter>,
     task: Task,
 }
 
@@ -290,9 +295,9 @@ impl RoleModel {
                     }
                     Err(e) => e,
                 };
+                self.meter.record_failure(name);
                 if counts_against_backend(&error) {
                     slot.breaker().failure(Instant::now(), &retry);
-                    inner.meter.record_failure(name);
                 } else {
                     slot.breaker().release();
                 }
@@ -342,7 +347,7 @@ impl RoleModel {
         F: Fn(Arc<dyn Model>) -> Fut,
         Fut: Future<Output = Result<TextStream, ModelError>>,
     {
-        self.inner.meter.check_budget()?;
+        self.meter.check_budget()?;
         let ((first, rest), slot) = self
             .run(operation, |model| {
                 let started = call(model);
@@ -363,6 +368,7 @@ impl RoleModel {
             first: Some(first),
             rest,
             inner: self.inner.clone(),
+            meter: self.meter.clone(),
             backend: slot.name.clone(),
             finished: false,
         }))
@@ -394,14 +400,14 @@ impl Model for RoleModel {
     }
 
     async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings, ModelError> {
-        self.inner.meter.check_budget()?;
+        self.meter.check_budget()?;
         let (embeddings, slot) = self
             .run("embed", |model| {
                 let inputs = inputs.clone();
                 async move { model.embed(inputs).await }
             })
             .await?;
-        self.inner.meter.record(&slot.name, &embeddings.usage, &slot.prices);
+        self.meter.record(&slot.name, &embeddings.usage, &slot.prices);
         Ok(embeddings)
     }
 
@@ -435,6 +441,7 @@ struct Metered {
     first: Option<StreamEvent>,
     rest: TextStream,
     inner: Arc<Inner>,
+    meter: Arc<Meter>,
     backend: String,
     finished: bool,
 }
@@ -448,15 +455,15 @@ impl Metered {
         match item {
             Ok(StreamEvent::Done(done)) => {
                 self.finished = true;
-                self.inner.meter.record(&self.backend, &done.usage, &slot.prices);
+                self.meter.record(&self.backend, &done.usage, &slot.prices);
             }
             Ok(StreamEvent::Delta(_)) => {}
             Err(e) => {
                 self.finished = true;
                 // Text was already streamed, so the provider did work: count
                 // the call (its tokens are unknown) and the failure.
-                self.inner.meter.record(&self.backend, &Usage::default(), &slot.prices);
-                self.inner.meter.record_failure(&self.backend);
+                self.meter.record(&self.backend, &Usage::default(), &slot.prices);
+                self.meter.record_failure(&self.backend);
                 if counts_against_backend(e) {
                     slot.breaker().failure(Instant::now(), &self.inner.retry);
                 }
@@ -502,7 +509,7 @@ impl Drop for Metered {
         if !self.finished {
             // The reader stopped early; the call still happened.
             if let Some(slot) = self.inner.slots.get(&self.backend) {
-                self.inner.meter.record(&self.backend, &Usage::default(), &slot.prices);
+                self.meter.record(&self.backend, &Usage::default(), &slot.prices);
             }
         }
     }

@@ -457,3 +457,39 @@ async fn embedded_backends_are_built_on_first_use_only() {
         Err(ModelError::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn sessions_share_backends_and_breakers_but_not_meters() {
+    let flaky = MockServer::start().await;
+    flaky.on(CHAT, vec![server_error()]);
+    let mut config = config(vec![("flaky", openai_backend(&flaky, 0.0, 0.0))], &["flaky", "local"]);
+    config.retry.max_retries = 0;
+    config.retry.breaker_failures = 1;
+    config.retry.breaker_cooldown_secs = 60;
+    let built = Arc::new(AtomicUsize::new(0));
+    let counter = built.clone();
+    let first_meter =
+        Arc::new(Meter::new(suit_model::BudgetConfig { max_calls: Some(1), ..Default::default() }));
+    let first = Router::from_config(&config, first_meter.clone(), move |name, _| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(ScriptedModel::new(name, None) as Arc<dyn Model>)
+    })
+    .unwrap();
+    let second_meter = Arc::new(Meter::new(Default::default()));
+    let second = first.with_meter(second_meter.clone());
+
+    collect(first.for_role(Task::Chat).chat(hello()).await.unwrap()).await.unwrap();
+    // The first session's budget is spent; the second one's is not.
+    assert!(matches!(
+        first.for_role(Task::Chat).chat(hello()).await.err(),
+        Some(ModelError::Budget(_))
+    ));
+    let done = collect(second.for_role(Task::Chat).chat(hello()).await.unwrap()).await.unwrap();
+    assert_eq!(done.backend, "local");
+    // The circuit opened by the first session also protects the second.
+    assert_eq!(flaky.count(CHAT), 1);
+    assert_eq!(built.load(Ordering::SeqCst), 1, "the embedded backend is loaded once for both");
+    assert_eq!(first_meter.snapshot().total.calls, 1);
+    assert_eq!(second_meter.snapshot().total.calls, 1);
+    assert_eq!(second_meter.snapshot().total.failures, 0);
+}
