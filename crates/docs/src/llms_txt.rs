@@ -367,18 +367,26 @@ fn write_site(
             None => rel,
         }
     };
-    let mut txt = format!("# {}\n", extract::collapse(&title));
-    if let Some(s) = &summary {
-        txt.push_str(&format!("\n> {}\n", one_line(s)));
-    }
-    let mut full = String::new();
-    let mut entries = 0;
-    let mut n_sections = 0;
     let all: Vec<(String, Vec<String>)> = sections
         .into_iter()
         .map(|s| (s.name, s.keys))
         .chain((!optional.is_empty()).then(|| ("Optional".to_string(), optional)))
         .collect();
+    let mut txt = format!("# {}\n", extract::collapse(&title));
+    if let Some(s) = &summary {
+        txt.push_str(&format!("\n> {}\n", one_line(s)));
+    }
+    // Details: also keeps the summary readable by parsers that expect text
+    // between it and the first section.
+    let total: usize = all.iter().map(|(_, k)| k.len()).sum();
+    txt.push_str(&format!(
+        "\nThis index lists {total} pages in {} sections, each linked to a markdown copy. \
+         The full text of every page, in this order, is in llms-full.txt.\n",
+        all.len()
+    ));
+    let mut full = String::new();
+    let mut entries = 0;
+    let mut n_sections = 0;
     for (name, keys) in &all {
         n_sections += 1;
         let name = if name == "Optional" || !name.eq_ignore_ascii_case("optional") {
