@@ -1,0 +1,152 @@
+//! What `suit ingest` does, as a standalone program:
+//! `cargo run -p suit-ingest --example ingest -- [PATH|URL] [options]`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use suit_ingest::{ingest, Format, IngestOptions, Progress, TokenizerKind, DEFAULT_MAX_FILE_SIZE};
+
+/// Turn a repository into one text an LLM can read.
+#[derive(Debug, Parser)]
+struct IngestArgs {
+    /// Directory, file, git URL (https://host/owner/repo[/tree/REF/SUBPATH]) or owner/repo.
+    #[arg(default_value = ".")]
+    source: String,
+    /// Write the digest to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Output format: text, markdown, xml or json.
+    #[arg(short, long, default_value = "text")]
+    format: Format,
+    /// Only files matching GLOB (repeatable; a bare name matches at any depth).
+    #[arg(short, long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Leave out files and directories matching GLOB (repeatable).
+    #[arg(short, long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Include hidden files and directories.
+    #[arg(long)]
+    hidden: bool,
+    /// Follow symbolic links.
+    #[arg(long)]
+    follow_links: bool,
+    /// Do not apply the default ignore list (lockfiles, build outputs, vendored deps, minified assets).
+    #[arg(long)]
+    no_default_ignores: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+    /// Tokenizer: o200k or cl100k.
+    #[arg(long, default_value = "o200k")]
+    tokenizer: TokenizerKind,
+    /// Pack the digest into at most N tokens: important files in full, then outlines, then paths.
+    #[arg(long, value_name = "N")]
+    tokens: Option<usize>,
+    /// Rank these files (paths or globs) first when packing (repeatable).
+    #[arg(long = "file", value_name = "PATH")]
+    files: Vec<String>,
+    /// Leave out files containing secrets instead of redacting them.
+    #[arg(long)]
+    drop_secrets: bool,
+    /// Branch, tag or commit of a remote repository.
+    #[arg(long = "ref", value_name = "REF")]
+    git_ref: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = IngestArgs::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: IngestArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let options = IngestOptions {
+        source: args.source,
+        git_ref: args.git_ref,
+        include: args.include,
+        exclude: args.exclude,
+        hidden: args.hidden,
+        follow_links: args.follow_links,
+        default_ignores: !args.no_default_ignores,
+        max_file_size: args.max_file_size,
+        format: args.format,
+        tokenizer: args.tokenizer,
+        token_budget: args.tokens,
+        named_files: args.files,
+        drop_secrets: args.drop_secrets,
+        cache_dir: None,
+    };
+    let progress = |p: Progress| {
+        if let Progress::Cloning { url } = p {
+            eprintln!("cloning {url}");
+        }
+    };
+    let report = match &args.output {
+        None => ingest(&options, &mut std::io::stdout().lock(), &progress)?,
+        Some(path) => {
+            // Write beside the target, then rename: never a half-written digest.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            let report = {
+                let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+                let r = ingest(&options, &mut w, &progress)?;
+                w.flush()?;
+                r
+            };
+            tmp.persist(path)?;
+            report
+        }
+    };
+    for s in &report.secrets {
+        eprintln!(
+            "secret {}: {}:{} ({})",
+            if options.drop_secrets { "dropped" } else { "redacted" },
+            s.path,
+            s.line,
+            s.kind
+        );
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for s in &report.skipped {
+        if matches!(
+            s.reason,
+            suit_ingest::SkipReason::Unreadable { .. }
+                | suit_ingest::SkipReason::SymlinkLoop { .. }
+        ) {
+            eprintln!("skipped {}: {}", s.path, s.reason);
+        }
+    }
+    let shortened = report.shortened().count();
+    eprintln!(
+        "{} files, {} tokens ({}){}{}",
+        report.files.len() - shortened,
+        report.digest_tokens.unwrap_or(report.content_tokens),
+        report.tokenizer,
+        if shortened > 0 { format!(", {shortened} shortened") } else { String::new() },
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped", report.skipped.len())
+        },
+    );
+    if !report.is_complete() {
+        for p in &report.problems {
+            eprintln!("error: {p}");
+        }
+        eprintln!("error: the digest is incomplete");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,750 @@
+//! Turn a repository into one text an LLM can read: a summary, the directory
+//! tree, then every text file with its path — or, under a token budget, the
+//! most important files in full, others as outlines, the rest by path only.
+//!
+//! The pipeline is walk → classify → count → pack → render:
+//!
+//! - **walk** honours `.gitignore` at every depth (with negations), `.ignore`,
+//!   `.git/info/exclude`, `.suitignore`, a default ignore list
+//!   ([`DEFAULT_IGNORED_DIRS`], [`DEFAULT_IGNORED_FILES`]), hidden files (off
+//!   by default), include/exclude globs and a maximum file size;
+//! - **classify** tells text from binary by content, never by extension;
+//! - **count** uses a named tokenizer ([`TokenizerKind`]);
+//! - **pack** ([`IngestOptions::token_budget`]) grades files by importance;
+//! - **render** streams text, Markdown, XML or JSON ([`Format`]).
+//!
+//! Files are read in parallel and the digest is streamed, so memory stays
+//! bounded by a window of files, whatever the size of the repository.
+//! Secrets are redacted (or their files dropped) and reported in the
+//! [`Report`]; the library never prints.
+//!
+//! ```no_run
+//! use suit_ingest::{ingest, IngestOptions};
+//!
+//! let options = IngestOptions { source: ".".into(), token_budget: Some(50_000), ..Default::default() };
+//! let mut out = std::io::stdout().lock();
+//! let report = ingest(&options, &mut out, &|_progress| {})?;
+//! eprintln!("{} files, {} tokens", report.files.len(), report.content_tokens);
+//! # Ok::<(), suit_ingest::IngestError>(())
+//! ```
+
+mod classify;
+mod error;
+mod outline;
+mod rank;
+mod remote;
+mod render;
+mod secrets;
+mod tokens;
+mod tree;
+mod walk;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use error::IngestError;
+pub use outline::{outline, supports as outline_supported};
+pub use remote::{default_cache_dir, parse_source, RemoteSpec, Source};
+pub use render::{FileMode, Format};
+pub use secrets::SecretFinding;
+pub use tokens::TokenizerKind;
+pub use walk::{SkipReason, Skipped, DEFAULT_IGNORED_DIRS, DEFAULT_IGNORED_FILES, SUITIGNORE};
+
+use classify::Content;
+use render::{Notice, Renderer, Summary};
+use walk::Candidate;
+
+/// The default maximum file size: larger files are skipped and listed.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Files read and rendered at once while streaming; bounds memory.
+const WINDOW: usize = 64;
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// A local path, a git URL (`https://host/owner/repo[/tree/REF/SUBPATH]`,
+    /// `file://`, `ssh://`, `git@host:owner/repo`) or `owner/repo`.
+    pub source: String,
+    /// Branch, tag or commit of a remote source (overrides one in the URL).
+    pub git_ref: Option<String>,
+    /// Only files matching one of these globs (a bare name matches at any depth).
+    pub include: Vec<String>,
+    /// Leave out files and directories matching these globs.
+    pub exclude: Vec<String>,
+    /// Include hidden files and directories (names starting with `.`).
+    pub hidden: bool,
+    /// Follow symbolic links (loops are detected and listed as skipped).
+    pub follow_links: bool,
+    /// Apply the default ignore list (lockfiles, build outputs, vendored deps, minified assets).
+    pub default_ignores: bool,
+    /// Files larger than this many bytes are skipped and listed.
+    pub max_file_size: u64,
+    /// Output format.
+    pub format: Format,
+    /// Tokenizer used for every count.
+    pub tokenizer: TokenizerKind,
+    /// Pack the whole digest into at most this many tokens.
+    pub token_budget: Option<usize>,
+    /// Files (paths or globs) to rank first when packing.
+    pub named_files: Vec<String>,
+    /// Leave out files that contain secrets instead of redacting them.
+    pub drop_secrets: bool,
+    /// Where remote repositories are cloned; [`default_cache_dir`] if `None`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            source: ".".into(),
+            git_ref: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            hidden: false,
+            follow_links: false,
+            default_ignores: true,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            format: Format::Text,
+            tokenizer: TokenizerKind::O200k,
+            token_budget: None,
+            named_files: Vec::new(),
+            drop_secrets: false,
+            cache_dir: None,
+        }
+    }
+}
+
+/// Progress events, for a progress bar on large trees. Sent from worker threads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// A remote repository is being cloned.
+    Cloning {
+        /// Its URL.
+        url: String,
+    },
+    /// The walk finished.
+    Walked {
+        /// Files to read.
+        files: usize,
+        /// Entries skipped during the walk.
+        skipped: usize,
+    },
+    /// Files read, classified and counted so far.
+    Read {
+        /// Done so far.
+        done: usize,
+        /// Total to do.
+        total: usize,
+    },
+    /// Files written to the digest so far.
+    Written {
+        /// Done so far.
+        done: usize,
+        /// Total to do.
+        total: usize,
+    },
+}
+
+/// One file in the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileReport {
+    /// Path relative to the root, with `/` separators.
+    pub path: String,
+    /// How much of it the digest shows.
+    pub mode: FileMode,
+    /// Tokens of what the digest shows of it (0 for path only).
+    pub tokens: usize,
+    /// Tokens of the whole (redacted) file.
+    pub full_tokens: usize,
+}
+
+/// What an ingest did: what went in, what was cut or skipped and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The directory (or file) that was walked.
+    pub root: PathBuf,
+    /// Where it came from: the path or URL as given, with ref and commit for a clone.
+    pub source: String,
+    /// The tokenizer used.
+    pub tokenizer: TokenizerKind,
+    /// Every text file found, in digest order, with how much of it is shown.
+    pub files: Vec<FileReport>,
+    /// Entries left out, with the reason (binary, too large, unreadable...).
+    pub skipped: Vec<Skipped>,
+    /// Secrets found (redacted, or their files dropped).
+    pub secrets: Vec<SecretFinding>,
+    /// Things the reader should know that did not cut content (invalid UTF-8 replaced...).
+    pub warnings: Vec<String>,
+    /// Content that should have been in the digest and is not (a file that
+    /// vanished or became unreadable while writing). Not empty: incomplete.
+    pub problems: Vec<String>,
+    /// Tokens of all file contents shown.
+    pub content_tokens: usize,
+    /// Exact tokens of the whole digest, when packed to a budget.
+    pub digest_tokens: Option<usize>,
+    /// The token budget, if any.
+    pub budget: Option<usize>,
+}
+
+impl Report {
+    /// True when every file the digest claims to show is really there.
+    pub fn is_complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Files shown as outlines or by path only.
+    pub fn shortened(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.mode != FileMode::Full)
+    }
+}
+
+/// A text file after the first pass: counted, its content dropped.
+#[derive(Debug)]
+struct Analyzed {
+    rel: String,
+    abs: PathBuf,
+    tokens: usize,
+    outline_tokens: Option<usize>,
+    len: usize,
+}
+
+enum Outcome {
+    File(Analyzed, Vec<SecretFinding>, Option<String>),
+    Skip(Skipped, Vec<SecretFinding>),
+}
+
+/// The text a digest shows of a file: read, classified, redacted.
+enum Loaded {
+    Text { text: String, findings: Vec<SecretFinding>, replaced: usize },
+    Binary,
+}
+
+fn load(abs: &Path, rel: &str) -> std::io::Result<Loaded> {
+    Ok(match classify::read(abs)? {
+        Content::Binary => Loaded::Binary,
+        Content::Text { text, replaced } => {
+            let (redacted, findings) = secrets::redact(rel, &text);
+            Loaded::Text { text: redacted.unwrap_or(text), findings, replaced }
+        }
+    })
+}
+
+fn analyze(c: Candidate, opts: &IngestOptions, outlines: bool) -> Outcome {
+    let loaded = match load(&c.abs, &c.rel) {
+        Ok(l) => l,
+        Err(e) => {
+            return Outcome::Skip(
+                Skipped { path: c.rel, reason: SkipReason::Unreadable { error: e.to_string() } },
+                Vec::new(),
+            )
+        }
+    };
+    match loaded {
+        Loaded::Binary => {
+            Outcome::Skip(Skipped { path: c.rel, reason: SkipReason::Binary }, Vec::new())
+        }
+        Loaded::Text { findings, .. } if opts.drop_secrets && !findings.is_empty() => {
+            Outcome::Skip(
+                Skipped { path: c.rel, reason: SkipReason::Secrets { count: findings.len() } },
+                findings,
+            )
+        }
+        Loaded::Text { text, findings, replaced } => {
+            let tokens = opts.tokenizer.count(&text);
+            let outline_tokens = if outlines {
+                outline::outline(&c.rel, &text).map(|o| opts.tokenizer.count(&o))
+            } else {
+                None
+            };
+            let warning = (replaced > 0).then(|| {
+                format!(
+                    "{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD",
+                    c.rel
+                )
+            });
+            Outcome::File(
+                Analyzed { rel: c.rel, abs: c.abs, tokens, outline_tokens, len: text.len() },
+                findings,
+                warning,
+            )
+        }
+    }
+}
+
+/// Resolves the source to a local root, cloning a remote one. Returns the
+/// root, the digest's name and a description of the source.
+fn resolve(
+    opts: &IngestOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(PathBuf, String, String), IngestError> {
+    match parse_source(&opts.source, opts.git_ref.as_deref())? {
+        Source::Local(path) => {
+            if !path.exists() && std::fs::symlink_metadata(&path).is_err() {
+                return Err(IngestError::NotFound { path });
+            }
+            let canonical = path.canonicalize().map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => IngestError::NotFound { path: path.clone() },
+                _ => IngestError::Unreadable { path: path.clone(), source: e },
+            })?;
+            let name = canonical
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "/".into());
+            Ok((canonical, name, path.display().to_string()))
+        }
+        Source::Remote(spec) => {
+            progress(Progress::Cloning { url: spec.url.clone() });
+            let cache = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
+            let clone = remote::clone_into_cache(&spec, &cache)?;
+            let commit = remote::head_commit(&clone).unwrap_or_default();
+            let mut source = spec.url.clone();
+            if let Some(r) = &spec.git_ref {
+                source.push_str(&format!(" at {r}"));
+            }
+            if !commit.is_empty() {
+                source.push_str(&format!(" (commit {})", &commit[..commit.len().min(12)]));
+            }
+            let mut root = clone;
+            if let Some(sub) = &spec.subpath {
+                root = root.join(sub);
+                if !root.exists() {
+                    return Err(IngestError::SubpathMissing {
+                        url: spec.url.clone(),
+                        subpath: sub.clone(),
+                    });
+                }
+                source.push_str(&format!(", {sub}"));
+            }
+            Ok((root, spec.name.clone(), source))
+        }
+    }
+}
+
+/// Ingests `options.source` and writes the digest to `out`.
+///
+/// Returns what went in and what did not. Problems with single files are in
+/// the report and in the digest's closing notice, never silent; an `Err` means
+/// no digest (or, for [`IngestError::Write`], a digest cut short) was written.
+pub fn ingest(
+    options: &IngestOptions,
+    out: &mut dyn Write,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, IngestError> {
+    let tokenizer = options.tokenizer;
+    // Build the BPE tables while the walk runs.
+    let warm = std::thread::spawn(move || tokenizer.warm_up());
+    let (root, name, source) = resolve(options, progress)?;
+    let walked = walk::walk(
+        &root,
+        &walk::WalkConfig {
+            include: &options.include,
+            exclude: &options.exclude,
+            hidden: options.hidden,
+            follow_links: options.follow_links,
+            default_ignores: options.default_ignores,
+            max_file_size: options.max_file_size,
+        },
+    )?;
+    progress(Progress::Walked { files: walked.files.len(), skipped: walked.skipped.len() });
+    let _ = warm.join();
+
+    let total = walked.files.len();
+    let done = AtomicUsize::new(0);
+    let budgeted = options.token_budget.is_some();
+    let outcomes: Vec<Outcome> = walked
+        .files
+        .into_par_iter()
+        .map(|c| {
+            let o = analyze(c, options, budgeted);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % WINDOW == 0 || n == total {
+                progress(Progress::Read { done: n, total });
+            }
+            o
+        })
+        .collect();
+
+    let mut files = Vec::with_capacity(outcomes.len());
+    let mut skipped = walked.skipped;
+    let mut secrets = Vec::new();
+    let mut warnings = Vec::new();
+    for o in outcomes {
+        match o {
+            Outcome::File(a, f, w) => {
+                files.push(a);
+                secrets.extend(f);
+                warnings.extend(w);
+            }
+            Outcome::Skip(s, f) => {
+                skipped.push(s);
+                secrets.extend(f);
+            }
+        }
+    }
+    skipped.sort_by(|a, b| tree::path_order(&a.path, &b.path));
+
+    let mut report = Report {
+        root: root.clone(),
+        source: source.clone(),
+        tokenizer,
+        files: Vec::new(),
+        skipped,
+        secrets,
+        warnings,
+        problems: Vec::new(),
+        content_tokens: 0,
+        digest_tokens: None,
+        budget: options.token_budget,
+    };
+    let ctx = Ctx { renderer: Renderer { format: options.format }, name, source, tokenizer };
+    match options.token_budget {
+        None => stream(&ctx, &files, &mut report, out, progress)?,
+        Some(budget) => {
+            let named = walk_named(&options.named_files)?;
+            let git = rank::GitStats::read(&root);
+            packed(&ctx, &files, budget, &named, &git, &mut report, out)?;
+        }
+    }
+    out.flush()?;
+    Ok(report)
+}
+
+fn walk_named(patterns: &[String]) -> Result<Option<globset::GlobSet>, IngestError> {
+    walk::glob_set(patterns, false)
+}
+
+struct Ctx {
+    renderer: Renderer,
+    name: String,
+    source: String,
+    tokenizer: TokenizerKind,
+}
+
+fn skip_note(s: &Skipped) -> String {
+    format!("skipped: {}", s.reason)
+}
+
+fn notice_base(report: &Report) -> Notice {
+    Notice {
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| format!("{} ({})", if s.path.is_empty() { "?" } else { &s.path }, s.reason))
+            .collect(),
+        secrets: report
+            .secrets
+            .iter()
+            .map(|f| format!("{}:{} ({})", f.path, f.line, f.kind))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Tree entries: files (with a note for shortened ones) and skipped entries, in path order.
+fn tree_text(name: &str, files: &[(&str, Option<&str>)], skipped: &[Skipped]) -> String {
+    let notes: Vec<String> = skipped.iter().map(skip_note).collect();
+    let mut entries: Vec<(&str, Option<&str>)> = files.to_vec();
+    entries.extend(
+        skipped
+            .iter()
+            .zip(&notes)
+            .filter(|(s, _)| !s.path.is_empty())
+            .map(|(s, n)| (s.path.as_str(), Some(n.as_str()))),
+    );
+    entries.sort_by(|a, b| tree::path_order(a.0, b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    tree::render_tree(name, &entries)
+}
+
+/// Renders one file's segment from disk, as shown in `mode`.
+fn file_segment(
+    ctx: &Ctx,
+    index: usize,
+    f: &Analyzed,
+    mode: FileMode,
+) -> (String, usize, Option<String>) {
+    let problem = |what: String| {
+        let seg = ctx.renderer.file(
+            index,
+            &f.rel,
+            mode,
+            0,
+            f.tokens,
+            &format!("[content missing: {what}]"),
+        );
+        (seg, 0, Some(format!("{}: {what}", f.rel)))
+    };
+    let text = match load(&f.abs, &f.rel) {
+        Ok(Loaded::Text { text, .. }) => text,
+        Ok(Loaded::Binary) => {
+            return problem("the file became binary while the digest was written".into())
+        }
+        Err(e) => return problem(format!("could not be read while the digest was written: {e}")),
+    };
+    let (shown, tokens) = match mode {
+        FileMode::Full => {
+            let tokens = if text.len() == f.len { f.tokens } else { ctx.tokenizer.count(&text) };
+            (text, tokens)
+        }
+        FileMode::Outline => {
+            let o = outline::outline(&f.rel, &text).unwrap_or_default();
+            let t = ctx.tokenizer.count(&o);
+            (o, t)
+        }
+        FileMode::PathOnly => (String::new(), 0),
+    };
+    (ctx.renderer.file(index, &f.rel, mode, tokens, f.tokens, &shown), tokens, None)
+}
+
+/// Streams the whole digest: every text file in full.
+fn stream(
+    ctx: &Ctx,
+    files: &[Analyzed],
+    report: &mut Report,
+    out: &mut dyn Write,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(), IngestError> {
+    let content_tokens: usize = files.iter().map(|f| f.tokens).sum();
+    let summary = Summary {
+        name: ctx.name.clone(),
+        source: ctx.source.clone(),
+        files: files.len(),
+        skipped: report.skipped.len(),
+        tokenizer: ctx.tokenizer.name(),
+        tokens: content_tokens,
+        budget: None,
+    };
+    out.write_all(ctx.renderer.header(&summary).as_bytes())?;
+    let entries: Vec<(&str, Option<&str>)> = files.iter().map(|f| (f.rel.as_str(), None)).collect();
+    out.write_all(
+        ctx.renderer.tree(Some(&tree_text(&ctx.name, &entries, &report.skipped))).as_bytes(),
+    )?;
+    let mut shown_tokens = 0;
+    for (w, window) in files.chunks(WINDOW).enumerate() {
+        let segments: Vec<_> = window
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| file_segment(ctx, w * WINDOW + i, f, FileMode::Full))
+            .collect();
+        for ((seg, tokens, problem), f) in segments.into_iter().zip(window) {
+            out.write_all(seg.as_bytes())?;
+            shown_tokens += tokens;
+            report.files.push(FileReport {
+                path: f.rel.clone(),
+                mode: FileMode::Full,
+                tokens,
+                full_tokens: f.tokens,
+            });
+            report.problems.extend(problem);
+        }
+        progress(Progress::Written {
+            done: (w * WINDOW + window.len()).min(files.len()),
+            total: files.len(),
+        });
+    }
+    let mut notice = notice_base(report);
+    notice.problems = report.problems.clone();
+    out.write_all(ctx.renderer.notice(&notice).as_bytes())?;
+    report.content_tokens = shown_tokens;
+    Ok(())
+}
+
+/// Notice and tree sizes tried, from the most to the least informative, when
+/// the skeleton of a packed digest is too big for the budget.
+const LEVELS: &[(bool, Option<usize>)] =
+    &[(true, None), (true, Some(20)), (false, Some(20)), (false, Some(0))];
+
+/// Packs the digest into `budget` tokens and writes it.
+fn packed(
+    ctx: &Ctx,
+    files: &[Analyzed],
+    budget: usize,
+    named: &Option<globset::GlobSet>,
+    git: &rank::GitStats,
+    report: &mut Report,
+    out: &mut dyn Write,
+) -> Result<(), IngestError> {
+    let count = |s: &str| ctx.tokenizer.count(s);
+    let scores: Vec<f64> = files
+        .iter()
+        .map(|f| {
+            rank::score(&f.rel, f.tokens, named.as_ref().is_some_and(|n| n.is_match(&f.rel)), git)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| {
+        scores[b].total_cmp(&scores[a]).then_with(|| tree::path_order(&files[a].rel, &files[b].rel))
+    });
+
+    let mut modes = vec![FileMode::PathOnly; files.len()];
+    let mut cache = HashMap::new();
+    let base = notice_base(report);
+
+    // Renders the whole digest for the given modes; returns it with the tokens shown.
+    type Cache = HashMap<(usize, FileMode), (String, usize, Option<String>)>;
+    let render = |cache: &mut Cache,
+                  modes: &[FileMode],
+                  level: (bool, Option<usize>),
+                  claim: usize|
+     -> (String, usize, Vec<String>) {
+        let mut notice = base.clone();
+        notice.list_limit = level.1;
+        notice.tree_omitted = !level.0;
+        let mut body = String::new();
+        let mut shown = 0;
+        let mut problems = Vec::new();
+        let mut index = 0;
+        for (i, f) in files.iter().enumerate() {
+            match modes[i] {
+                FileMode::PathOnly => notice.path_only.push(f.rel.clone()),
+                mode => {
+                    if mode == FileMode::Outline {
+                        notice.outlined.push(f.rel.clone());
+                    }
+                    let (seg, t, p) =
+                        cache.entry((i, mode)).or_insert_with(|| file_segment(ctx, 0, f, mode));
+                    // JSON needs a separator before all but the first file.
+                    if index > 0 && ctx.renderer.format == Format::Json {
+                        body.push(',');
+                    }
+                    body.push_str(seg.strip_prefix(',').unwrap_or(seg));
+                    shown += *t;
+                    problems.extend(p.clone());
+                    index += 1;
+                }
+            }
+        }
+        notice.problems = problems.clone();
+        let summary = Summary {
+            name: ctx.name.clone(),
+            source: ctx.source.clone(),
+            files: files.len(),
+            skipped: report.skipped.len(),
+            tokenizer: ctx.tokenizer.name(),
+            tokens: claim,
+            budget: Some(budget),
+        };
+        let tree = level.0.then(|| {
+            let notes: Vec<(&str, Option<&str>)> = files
+                .iter()
+                .zip(modes)
+                .map(|(f, m)| {
+                    let note = match m {
+                        FileMode::Full => None,
+                        FileMode::Outline => Some("outline"),
+                        FileMode::PathOnly => Some("path only"),
+                    };
+                    (f.rel.as_str(), note)
+                })
+                .collect();
+            tree_text(&ctx.name, &notes, &report.skipped)
+        });
+        let doc = [
+            ctx.renderer.header(&summary),
+            ctx.renderer.tree(tree.as_deref()),
+            body,
+            ctx.renderer.notice(&notice),
+        ]
+        .concat();
+        (doc, shown, problems)
+    };
+
+    // 1. The skeleton: every file by path only, at the most informative level that fits.
+    let mut level = None;
+    let mut needed = 0;
+    for &lvl in LEVELS {
+        let (doc, _, _) = render(&mut cache, &modes, lvl, budget);
+        needed = count(&doc);
+        if needed <= budget {
+            level = Some((lvl, needed));
+            break;
+        }
+    }
+    let Some((level, skeleton)) = level else {
+        return Err(IngestError::BudgetTooSmall { budget, needed });
+    };
+
+    // 2. Greedy by importance: full if it fits, else an outline if it fits.
+    let overhead = |f: &Analyzed| {
+        count(&ctx.renderer.file(1, &f.rel, FileMode::Full, f.tokens, f.tokens, "")) + 2
+    };
+    let mut remaining = budget - skeleton;
+    for &i in &order {
+        let f = &files[i];
+        let oh = overhead(f);
+        if f.tokens + oh <= remaining {
+            modes[i] = FileMode::Full;
+            remaining -= f.tokens + oh;
+        } else if let Some(ot) = f.outline_tokens.filter(|&t| t > 0 && t < f.tokens) {
+            if ot + oh <= remaining {
+                modes[i] = FileMode::Outline;
+                remaining -= ot + oh;
+            }
+        }
+    }
+
+    // 3. Exact check: count the real digest; shed the least important content
+    //    until it fits, and make the claimed total equal the real one.
+    let mut claim = budget;
+    let mut tries = 0;
+    loop {
+        let (doc, shown, problems) = render(&mut cache, &modes, level, claim);
+        let n = count(&doc);
+        if n <= budget && n == claim {
+            out.write_all(doc.as_bytes())?;
+            report.content_tokens = shown;
+            report.digest_tokens = Some(n);
+            report.problems = problems;
+            for (i, f) in files.iter().enumerate() {
+                let tokens = match modes[i] {
+                    FileMode::PathOnly => 0,
+                    m => cache.get(&(i, m)).map_or(0, |c| c.1),
+                };
+                report.files.push(FileReport {
+                    path: f.rel.clone(),
+                    mode: modes[i],
+                    tokens,
+                    full_tokens: f.tokens,
+                });
+            }
+            return Ok(());
+        }
+        tries += 1;
+        if n > budget || tries > 4 {
+            let mut to_free = n.saturating_sub(budget).max(1) as isize;
+            for &i in order.iter().rev() {
+                if to_free <= 0 {
+                    break;
+                }
+                let f = &files[i];
+                match modes[i] {
+                    FileMode::PathOnly => continue,
+                    FileMode::Full => match f.outline_tokens.filter(|&t| t > 0 && t < f.tokens) {
+                        Some(ot) => {
+                            modes[i] = FileMode::Outline;
+                            to_free -= (f.tokens - ot) as isize;
+                        }
+                        None => {
+                            modes[i] = FileMode::PathOnly;
+                            to_free -= (f.tokens + overhead(f)) as isize;
+                        }
+                    },
+                    FileMode::Outline => {
+                        modes[i] = FileMode::PathOnly;
+                        to_free -= (f.outline_tokens.unwrap_or(0) + overhead(f)) as isize;
+                    }
+                }
+            }
+            tries = 0;
+            claim = budget;
+        } else {
+            claim = n;
+        }
+    }
+}

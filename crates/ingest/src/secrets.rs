@@ -1,0 +1,157 @@
+//! Finding and redacting secrets: private keys, common API token formats and
+//! the values in `.env` files.
+
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexSet};
+use serde::Serialize;
+
+/// A secret found in a file. The secret itself is never kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretFinding {
+    /// Path relative to the root, with `/` separators.
+    pub path: String,
+    /// 1-based line where the secret starts.
+    pub line: usize,
+    /// What kind of secret it looks like, e.g. `private-key`, `github-token`.
+    pub kind: &'static str,
+}
+
+struct Rules {
+    set: RegexSet,
+    each: Vec<(&'static str, Regex)>,
+    env_line: Regex,
+}
+
+const RULES: &[(&str, &str)] = &[
+    (
+        "private-key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\z)",
+    ),
+    ("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
+    ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
+    ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    ("openai-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}"),
+    ("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}\b"),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    ("huggingface-token", r"\bhf_[A-Za-z0-9]{34,}\b"),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+];
+
+fn rules() -> &'static Rules {
+    static RULES_CELL: OnceLock<Rules> = OnceLock::new();
+    RULES_CELL.get_or_init(|| Rules {
+        set: RegexSet::new(RULES.iter().map(|(_, r)| *r)).expect("secret rules are valid"),
+        each: RULES
+            .iter()
+            .map(|(k, r)| (*k, Regex::new(r).expect("secret rules are valid")))
+            .collect(),
+        env_line: Regex::new(
+            r#"(?m)^(?P<key>[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*)(?P<value>[^\s#][^\r\n]*?)[ \t]*\r?$"#,
+        )
+        .expect("env rule is valid"),
+    })
+}
+
+/// Is `file_name` an environment file whose values are secrets (`.env`,
+/// `.env.local`...) rather than an example (`.env.example`, `.env.sample`)?
+pub(crate) fn is_env_file(file_name: &str) -> bool {
+    let lower = file_name.to_ascii_lowercase();
+    if !(lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env")) {
+        return false;
+    }
+    !["example", "sample", "template", "dist", "defaults"].iter().any(|w| lower.contains(w))
+}
+
+/// Scans `text` (from the file at `path`) and returns it with each secret
+/// replaced by `[REDACTED:kind]`, with the findings. Returns `None` for the
+/// text when nothing was found, to avoid a copy.
+pub(crate) fn redact(path: &str, text: &str) -> (Option<String>, Vec<SecretFinding>) {
+    let rules = rules();
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let env = is_env_file(file_name);
+    let matched: Vec<usize> = rules.set.matches(text).into_iter().collect();
+    if matched.is_empty() && !env {
+        return (None, Vec::new());
+    }
+    // Collect spans, then rewrite once, left to right, skipping overlaps.
+    let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
+    for i in matched {
+        let (kind, re) = &rules.each[i];
+        spans.extend(re.find_iter(text).map(|m| (m.start(), m.end(), *kind)));
+    }
+    if env {
+        for caps in rules.env_line.captures_iter(text) {
+            let v = caps.name("value").expect("value group");
+            spans.push((v.start(), v.end(), "env-value"));
+        }
+    }
+    if spans.is_empty() {
+        return (None, Vec::new());
+    }
+    spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+    let mut out = String::with_capacity(text.len());
+    let mut findings = Vec::new();
+    let mut pos = 0;
+    let mut line = 1;
+    let mut line_pos = 0;
+    for (start, end, kind) in spans {
+        if start < pos {
+            continue; // overlaps a span already redacted
+        }
+        line += text[line_pos..start].bytes().filter(|&b| b == b'\n').count();
+        line_pos = start;
+        out.push_str(&text[pos..start]);
+        out.push_str("[REDACTED:");
+        out.push_str(kind);
+        out.push(']');
+        pos = end;
+        findings.push(SecretFinding { path: path.to_string(), line, kind });
+    }
+    out.push_str(&text[pos..]);
+    (Some(out), findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_tokens_and_keys_with_lines() {
+        let gh = format!("ghp_{}", "a1B2".repeat(9));
+        let text = format!(
+            "fn main() {{}}\nlet t = \"{gh}\";\n-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----\nAKIAABCDEFGHIJKLMNOP\n"
+        );
+        let (out, findings) = redact("src/main.rs", &text);
+        let out = out.expect("redacted");
+        assert!(!out.contains(&gh));
+        assert!(!out.contains("MIIEabc"));
+        assert!(!out.contains("AKIAABCDEFGHIJKLMNOP"));
+        assert!(out.contains("let t = \"[REDACTED:github-token]\";"));
+        let kinds: Vec<_> = findings.iter().map(|f| (f.kind, f.line)).collect();
+        assert_eq!(kinds, vec![("github-token", 2), ("private-key", 3), ("aws-access-key-id", 6)]);
+    }
+
+    #[test]
+    fn env_values_are_redacted_but_examples_are_not_env_files() {
+        let (out, findings) =
+            redact(".env", "# comment\nDB_PASSWORD=hunter2\nEMPTY=\nexport KEY = abc def\n");
+        let out = out.expect("redacted");
+        assert_eq!(out, "# comment\nDB_PASSWORD=[REDACTED:env-value]\nEMPTY=\nexport KEY = [REDACTED:env-value]\n");
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[1].line, 4);
+        assert!(is_env_file(".env.local"));
+        assert!(!is_env_file(".env.example"));
+        assert!(!is_env_file("env.rs"));
+    }
+
+    #[test]
+    fn clean_text_is_untouched() {
+        let (out, findings) = redact("a.py", "password = os.environ['PASSWORD']\nsk-short\n");
+        assert!(out.is_none());
+        assert!(findings.is_empty());
+    }
+}
