@@ -493,3 +493,29 @@ async fn sessions_share_backends_and_breakers_but_not_meters() {
     assert_eq!(second_meter.snapshot().total.calls, 1);
     assert_eq!(second_meter.snapshot().total.failures, 0);
 }
+
+#[tokio::test]
+async fn concurrent_calls_are_all_metered_and_dropped_streams_count_as_calls() {
+    let server = MockServer::start().await;
+    server.on(CHAT, vec![ok_reply("x")]);
+    let config = config(vec![("a", openai_backend(&server, 1.0, 1.0))], &["a"]);
+    let router = router(&config);
+    let calls = (0..8).map(|_| {
+        let chat = router.for_role(Task::Chat);
+        async move { collect(chat.chat(hello()).await.unwrap()).await.unwrap() }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(|done| done.text == "x"));
+    let report = router.meter().snapshot();
+    assert_eq!(report.total.calls, 8);
+    assert_eq!(report.total.prompt_tokens, 800);
+    assert_eq!(report.total.completion_tokens, 80);
+
+    // A reader that stops after the first delta: the call still counts.
+    let mut stream = router.for_role(Task::Chat).chat(hello()).await.unwrap();
+    assert!(matches!(stream.next().await, Some(Ok(StreamEvent::Delta(_)))));
+    drop(stream);
+    let report = router.meter().snapshot();
+    assert_eq!(report.total.calls, 9);
+    assert_eq!(report.total.prompt_tokens, 800, "the dropped call's tokens are unknown");
+}
