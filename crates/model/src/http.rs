@@ -33,15 +33,19 @@ impl HttpClient {
             ))
         })?;
         let timeout = Duration::from_secs(config.timeout_secs.max(1));
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(timeout)
             .read_timeout(timeout)
-            .user_agent(concat!("suit/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ModelError::Engine {
-                backend: name.to_string(),
-                reason: format!("cannot set up the HTTP client: {}", error_chain(&e)),
-            })?;
+            .user_agent(concat!("suit/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(base_url) {
+            // A server on this machine is never behind the HTTP(S)_PROXY
+            // meant for the outside world.
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|e| ModelError::Engine {
+            backend: name.to_string(),
+            reason: format!("cannot set up the HTTP client: {}", error_chain(&e)),
+        })?;
         Ok(Self {
             backend: name.to_string(),
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -148,6 +152,15 @@ impl HttpClient {
     }
 }
 
+/// Whether `url` points at this machine (localhost, 127.0.0.0/8, ::1).
+fn is_loopback(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else { return false };
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The useful part of an error body: the provider's message when it is JSON
 /// (`{"error": {"message", "type"}}` or `{"error": "..."}`), else its start.
 pub(crate) fn error_message(body: &str) -> String {
@@ -216,6 +229,16 @@ pub(crate) fn api_key(name: &str, config: &BackendConfig) -> Result<Option<Strin
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        assert!(is_loopback("http://127.0.0.1:8080/v1"));
+        assert!(is_loopback("http://127.1.2.3/v1"));
+        assert!(is_loopback("http://LOCALHOST:11434/v1"));
+        assert!(is_loopback("http://[::1]:8000/v1"));
+        assert!(!is_loopback("https://api.openai.com/v1"));
+        assert!(!is_loopback("http://10.0.0.5/v1"));
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_milliseconds() {
