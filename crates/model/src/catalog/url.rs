@@ -58,6 +58,9 @@ pub(crate) fn download(
     let (tmp, sha, written) = runtime.block_on(async {
         let client = reqwest::Client::builder()
             .user_agent(concat!("suit/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(30))
+            // Between two reads, not for the whole (possibly 1 GB) body.
+            .read_timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
         let mut response = client.get(url).send().await.map_err(|e| {
