@@ -15,6 +15,12 @@
 //!   for `retry.breaker_cooldown_secs`; then one trial call is let through
 //!   (half-open) and its outcome closes or reopens the circuit.
 //!
+//! When the chain is exhausted, [`ModelError::AllBackendsFailed`] lists one
+//! line per attempt and skip; when only one attempt was made in all, its own
+//! error is returned instead (a missing model file stays
+//! [`ModelError::ModelNotFound`]). Errors in the request itself (context
+//! overflow, budget) are returned at once, without failover.
+//!
 //! A stream counts as served once its first item arrived: failover happens
 //! only before that, so no text is ever duplicated; an error after text was
 //! streamed reaches the caller as is. The meter records a stream's usage
@@ -264,6 +270,7 @@ impl RoleModel {
         let chain = inner.roles.chain(self.task);
         let mut attempts = Vec::new();
         let mut unsupported = Vec::new();
+        let mut last_error = None;
         for name in chain {
             let Some(slot) = inner.slots.get(name) else {
                 attempts.push(format!("{name}: not configured"));
@@ -285,6 +292,7 @@ impl RoleModel {
                         // no API key) says nothing about the request: try
                         // the next one.
                         attempts.push(format!("{name}: could not start: {}", one_line(&e)));
+                        last_error = Some(e);
                         break;
                     }
                 };
@@ -310,9 +318,11 @@ impl RoleModel {
                 }
                 if let ModelError::Unsupported { operation, .. } = &error {
                     unsupported.push(operation.clone());
+                    last_error = Some(error);
                     break;
                 }
                 if !error.is_transient() || attempt >= tries {
+                    last_error = Some(error);
                     break;
                 }
                 let cap = Duration::from_secs(retry.max_delay_secs);
@@ -331,6 +341,12 @@ impl RoleModel {
                     _ => backoff,
                 };
                 tokio::time::sleep(delay).await;
+            }
+        }
+        if attempts.len() == 1 {
+            if let Some(error) = last_error {
+                // One attempt in all: its own error says it best.
+                return Err(error);
             }
         }
         if !unsupported.is_empty() && unsupported.len() == attempts.len() {

@@ -519,3 +519,38 @@ async fn concurrent_calls_are_all_metered_and_dropped_streams_count_as_calls() {
     assert_eq!(report.total.calls, 9);
     assert_eq!(report.total.prompt_tokens, 800, "the dropped call's tokens are unknown");
 }
+
+#[tokio::test]
+async fn a_single_attempt_returns_its_own_error() {
+    let server = MockServer::start().await;
+    server.on(
+        CHAT,
+        vec![Reply::json(
+            400,
+            json!({"error": {"message": "Invalid 'messages'", "type": "invalid_request_error"}}),
+        )],
+    );
+    let config = config(vec![("a", openai_backend(&server, 0.0, 0.0))], &["a"]);
+    let router = router(&config);
+    let err = router.for_role(Task::Chat).chat(hello()).await.err().unwrap();
+    assert!(matches!(err, ModelError::Http { status: 400, .. }), "{err:?}");
+    assert!(err.to_string().contains("Invalid 'messages'"), "{err}");
+    assert_eq!(server.count(CHAT), 1, "a 400 is not retried");
+    assert_eq!(router.meter().snapshot().backends["a"].failures, 1);
+
+    // The built-in embedded backend that cannot be built keeps its error type.
+    let config = ModelConfig::default();
+    let router = Router::from_config(&config, Arc::new(Meter::new(config.budget)), |_, backend| {
+        Err(ModelError::ModelNotFound {
+            path: backend.model.clone().into(),
+            hint: backend.model.clone(),
+        })
+    })
+    .unwrap();
+    let err = router.for_role(Task::Chat).chat(hello()).await.err().unwrap();
+    assert!(matches!(err, ModelError::ModelNotFound { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("suit models pull qwen2.5-coder-1.5b-instruct-q4_k_m"),
+        "{err}"
+    );
+}
