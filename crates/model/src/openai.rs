@@ -23,6 +23,8 @@
 //! sent as such (`max_tokens`, not the newer `max_completion_tokens`,
 //! because every compatible server understands it).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde::Deserialize;
@@ -43,6 +45,9 @@ pub struct OpenAiBackend {
     model: String,
     api_key: Option<String>,
     ctx_size: Option<usize>,
+    /// Set once the server showed it has no `/tokenize`, so later calls do
+    /// not ask again.
+    no_tokenize: AtomicBool,
 }
 
 impl OpenAiBackend {
@@ -54,6 +59,7 @@ impl OpenAiBackend {
             model: config.model.clone(),
             api_key: api_key(name, config)?,
             ctx_size: config.ctx_size.map(|n| n as usize),
+            no_tokenize: AtomicBool::new(false),
         })
     }
 
@@ -218,6 +224,15 @@ impl Model for OpenAiBackend {
     }
 
     async fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let unsupported = || {
+            ModelError::Unsupported {
+            backend: self.http.backend.clone(),
+            operation: "tokenize (the server has no /tokenize endpoint; llama.cpp server and vLLM have one)".into(),
+        }
+        };
+        if self.no_tokenize.load(Ordering::Relaxed) {
+            return Err(unsupported());
+        }
         let url = format!("{}/tokenize", self.root_url());
         // llama.cpp server reads `content`/`add_special`, vLLM reads
         // `prompt`/`add_special_tokens`; each ignores the other's fields.
@@ -231,10 +246,8 @@ impl Model for OpenAiBackend {
         let response = match self.http.post(&url, self.headers()?, &body).await {
             Ok(response) => response,
             Err(ModelError::Http { status: 404 | 405 | 501, .. }) => {
-                return Err(ModelError::Unsupported {
-                    backend: self.http.backend.clone(),
-                    operation: "tokenize (the server has no /tokenize endpoint; llama.cpp server and vLLM have one)".into(),
-                })
+                self.no_tokenize.store(true, Ordering::Relaxed);
+                return Err(unsupported());
             }
             Err(e) => return Err(e),
         };

@@ -303,7 +303,9 @@ impl RoleModel {
                     }
                     Err(e) => e,
                 };
-                self.meter.record_failure(name);
+                if !matches!(error, ModelError::Unsupported { .. }) {
+                    self.meter.record_failure(name);
+                }
                 if counts_against_backend(&error) {
                     slot.breaker().failure(Instant::now(), &retry);
                 } else {
@@ -366,6 +368,7 @@ impl RoleModel {
         self.meter.check_budget()?;
         let ((first, rest), slot) = self
             .run(operation, |model| {
+                let backend = model.name().to_string();
                 let started = call(model);
                 async move {
                     let mut stream = started.await?;
@@ -373,7 +376,7 @@ impl RoleModel {
                         Some(Ok(first)) => Ok((first, stream)),
                         Some(Err(e)) => Err(e),
                         None => Err(ModelError::Protocol {
-                            backend: "stream".into(),
+                            backend,
                             reason: "the stream ended before its first item".into(),
                         }),
                     }

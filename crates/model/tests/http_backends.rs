@@ -217,6 +217,8 @@ async fn openai_tokenize_uses_the_servers_tokenize_endpoint_or_says_unsupported(
     assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");
     assert!(err.to_string().contains("tokenize"), "{err}");
     assert!(matches!(backend.count_tokens("x").await.unwrap_err(), ModelError::Unsupported { .. }));
+    // The server was asked once; the answer is remembered.
+    assert_eq!(bare.count("/tokenize"), 1);
 }
 
 #[tokio::test]
