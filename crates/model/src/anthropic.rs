@@ -12,6 +12,12 @@
 //!   `cache_creation_input_tokens` and `cache_read_input_tokens`;
 //!   `cached_tokens` is `cache_read_input_tokens` (cache writes are metered
 //!   at the input price).
+//! - prompt caching: a request with a [`ChatRequest::session`] is part of a
+//!   conversation, so its system prompt and newest message carry
+//!   `cache_control: {type: "ephemeral"}` breakpoints and the next turn
+//!   reads the shared prefix from Anthropic's cache (`cache_read_input_tokens`).
+//!   Prompts below the model's minimum cacheable length are simply not
+//!   cached. Requests without a session are sent without breakpoints.
 //! - JSON Schema constraints use structured outputs:
 //!   `output_config: {format: {type: "json_schema", schema}}`. Grammars are
 //!   unsupported. `seed` is not part of the API and is not sent; `top_p` is
@@ -36,6 +42,11 @@ use crate::{
 
 /// The API version suit speaks.
 const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// A prompt-cache breakpoint (`cache_control`) with the default lifetime.
+fn ephemeral() -> Value {
+    json!({"type": "ephemeral"})
+}
 
 /// A backend speaking the Anthropic Messages API.
 #[derive(Debug)]
@@ -114,14 +125,29 @@ impl Model for AnthropicBackend {
     }
 
     async fn chat(&self, request: ChatRequest) -> Result<TextStream, ModelError> {
-        let (system, messages) = self.conversation(&request)?;
+        let (system, mut messages) = self.conversation(&request)?;
         let sampling = &request.sampling;
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
         body.insert("max_tokens".into(), json!(sampling.max_tokens.max(1)));
+        let cache = request.session.is_some();
+        if cache {
+            // A conversation: cache its prefix up to the newest message, so
+            // the next turn reads it instead of paying for it again.
+            if let Some(last) = messages.last_mut() {
+                let text = last["content"].take();
+                last["content"] =
+                    json!([{"type": "text", "text": text, "cache_control": ephemeral()}]);
+            }
+        }
         body.insert("messages".into(), Value::Array(messages));
         if let Some(system) = system {
-            body.insert("system".into(), json!(system));
+            let system = if cache {
+                json!([{"type": "text", "text": system, "cache_control": ephemeral()}])
+            } else {
+                json!(system)
+            };
+            body.insert("system".into(), system);
         }
         body.insert("temperature".into(), json!(sampling.temperature.clamp(0.0, 1.0)));
         if sampling.top_p < 1.0 {

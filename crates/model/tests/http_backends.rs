@@ -520,3 +520,35 @@ async fn anthropic_counts_tokens_and_refuses_what_the_api_lacks() {
     // None of these reached the server.
     assert_eq!(server.count("/v1/messages"), 0);
 }
+
+#[tokio::test]
+async fn anthropic_conversations_mark_their_prefix_for_the_prompt_cache() {
+    let server = MockServer::start().await;
+    let usage = AnthropicUsage { input: 4, cache_creation: 0, cache_read: 3000, output: 2 };
+    server.on("/v1/messages", vec![Reply::sse(anthropic_events("c", &["ok"], "end_turn", usage))]);
+    let backend = AnthropicBackend::new(
+        "claude",
+        &BackendConfig::http(BackendKind::Anthropic, server.base_url(), "c"),
+    )
+    .unwrap();
+    let mut request = ChatRequest::new(vec![
+        Message::system("long shared instructions"),
+        Message::user("first"),
+        Message::assistant("answer"),
+        Message::user("second"),
+    ]);
+    request.session = Some("s1".into());
+    let done = collect(backend.chat(request).await.unwrap()).await.unwrap();
+    assert_eq!(done.usage.cached_tokens, 3000);
+    let body = server.last("/v1/messages").body;
+    let ephemeral = json!({"type": "ephemeral"});
+    assert_eq!(
+        body["system"],
+        json!([{"type": "text", "text": "long shared instructions", "cache_control": ephemeral}])
+    );
+    assert_eq!(body["messages"][0], json!({"role": "user", "content": "first"}));
+    assert_eq!(
+        body["messages"][2],
+        json!({"role": "user", "content": [{"type": "text", "text": "second", "cache_control": ephemeral}]})
+    );
+}
