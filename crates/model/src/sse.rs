@@ -37,6 +37,9 @@ pub(crate) struct SseParser {
     data: String,
     has_data: bool,
     seen_first_line: bool,
+    /// How much of `buf` is known to hold no line end (so a long line that
+    /// arrives in many chunks is scanned once).
+    scanned: usize,
 }
 
 impl SseParser {
@@ -44,7 +47,7 @@ impl SseParser {
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), String> {
         self.buf.extend_from_slice(chunk);
         let mut start = 0;
-        let mut i = 0;
+        let mut i = self.scanned;
         while i < self.buf.len() {
             match self.buf[i] {
                 b'\n' => {
@@ -64,6 +67,7 @@ impl SseParser {
                 _ => i += 1,
             }
         }
+        self.scanned = i - start;
         self.buf.drain(..start);
         if self.buf.len() > MAX_LINE {
             return Err(format!(
@@ -84,6 +88,7 @@ impl SseParser {
                 if self.buf.last() == Some(&b'\r') { self.buf.len() - 1 } else { self.buf.len() };
             self.line(0, end, out)?;
             self.buf.clear();
+            self.scanned = 0;
         }
         self.dispatch(out);
         Ok(())
@@ -309,6 +314,14 @@ mod tests {
                 assert_eq!(parse_chunks(&[x, y]).unwrap(), whole, "sep {sep:?} cut {cut}");
             }
         }
+    }
+
+    #[test]
+    fn a_long_line_in_many_chunks_is_reassembled() {
+        let text = "x".repeat(100_000);
+        let body = format!("data: {text}\r\n\r\n");
+        let chunks: Vec<&[u8]> = body.as_bytes().chunks(7).collect();
+        assert_eq!(parse_chunks(&chunks).unwrap(), [ev("message", &text)]);
     }
 
     #[test]
