@@ -345,9 +345,15 @@ impl Renderer {
                     #[serde(flatten)]
                     notice: &'a Notice,
                 }
+                let mut all = vec![if n.is_empty() {
+                    "Complete: every text file found is included in full.".to_string()
+                } else {
+                    "This digest does not show the whole repository.".to_string()
+                }];
+                all.extend(lines);
                 format!(
                     "],\"notice\":{}}}\n",
-                    json(&N { complete: n.is_empty(), lines, notice: n })
+                    json(&N { complete: n.is_empty(), lines: all, notice: n })
                 )
             }
         }
