@@ -20,8 +20,9 @@
 //! only llama.cpp server honours it, other servers ignore or reject it.
 //!
 //! Sampling: `temperature`, `top_p`, `seed`, `stop` and `max_tokens` are
-//! sent as such (`max_tokens`, not the newer `max_completion_tokens`,
-//! because every compatible server understands it).
+//! sent as such. `max_tokens` is what every compatible server understands;
+//! OpenAI itself deprecated it for chat (its reasoning models reject it), so
+//! chat requests to `api.openai.com` send `max_completion_tokens` instead.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -98,6 +99,12 @@ impl OpenAiBackend {
         Ok(drive(&self.http.backend, &url, self.http.timeout, response, decoder))
     }
 
+    /// Whether this is OpenAI's own API (not a compatible server).
+    fn is_openai(&self) -> bool {
+        reqwest::Url::parse(&self.http.base_url)
+            .is_ok_and(|u| u.host_str().is_some_and(|h| h.eq_ignore_ascii_case("api.openai.com")))
+    }
+
     /// The server root: `base_url` without a trailing `/v1`.
     fn root_url(&self) -> &str {
         self.http.base_url.strip_suffix("/v1").unwrap_or(&self.http.base_url)
@@ -105,11 +112,11 @@ impl OpenAiBackend {
 }
 
 /// Adds the sampling fields to a request body.
-fn put_sampling(body: &mut Map<String, Value>, sampling: &Sampling) {
+fn put_sampling(body: &mut Map<String, Value>, sampling: &Sampling, max_tokens_field: &str) {
     body.insert("temperature".into(), json!(sampling.temperature));
     body.insert("top_p".into(), json!(sampling.top_p));
     body.insert("seed".into(), json!(sampling.seed));
-    body.insert("max_tokens".into(), json!(sampling.max_tokens));
+    body.insert(max_tokens_field.into(), json!(sampling.max_tokens));
     if !sampling.stop.is_empty() {
         body.insert("stop".into(), json!(sampling.stop));
     }
@@ -165,7 +172,9 @@ impl Model for OpenAiBackend {
             .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
             .collect();
         body.insert("messages".into(), Value::Array(messages));
-        put_sampling(&mut body, &request.sampling);
+        let max_tokens_field =
+            if self.is_openai() { "max_completion_tokens" } else { "max_tokens" };
+        put_sampling(&mut body, &request.sampling, max_tokens_field);
         put_constraint(&mut body, &request.constraint);
         self.stream("/chat/completions", Value::Object(body), ChunkKind::Chat).await
     }
@@ -182,7 +191,7 @@ impl Model for OpenAiBackend {
                 body.insert("suffix".into(), json!(suffix));
             }
         }
-        put_sampling(&mut body, &request.sampling);
+        put_sampling(&mut body, &request.sampling, "max_tokens");
         put_constraint(&mut body, &request.constraint);
         self.stream("/completions", Value::Object(body), ChunkKind::Completion).await
     }
@@ -481,6 +490,21 @@ mod tests {
         );
         let err = d.event(data(r#"{"error":{"message":"overloaded"}}"#)).unwrap_err();
         assert!(err.is_transient(), "{err}");
+    }
+
+    #[test]
+    fn only_openais_own_api_gets_max_completion_tokens() {
+        let backend = |url: &str| {
+            OpenAiBackend::new("o", &BackendConfig::http(crate::BackendKind::OpenAi, url, "m"))
+                .unwrap()
+        };
+        assert!(backend("https://api.openai.com/v1").is_openai());
+        assert!(!backend("http://127.0.0.1:8080/v1").is_openai());
+        assert!(!backend("https://openai.example.com/v1").is_openai());
+        let mut body = Map::new();
+        put_sampling(&mut body, &Sampling::greedy(9), "max_completion_tokens");
+        assert_eq!(body["max_completion_tokens"], 9);
+        assert!(!body.contains_key("max_tokens"));
     }
 
     #[test]
