@@ -111,7 +111,7 @@ impl LlamaModel {
     /// async code.
     pub fn load(options: LlamaOptions) -> Result<Self, ModelError> {
         let backend = backend()?;
-        check_gguf(&options.path)?;
+        crate::catalog::check_gguf(&options.path)?;
         let params = LlamaModelParams::default().with_use_mmap(false);
         let model = RawModel::load_from_file(backend, &options.path, &params).map_err(|e| {
             ModelError::LoadFailed { path: options.path.clone(), reason: e.to_string() }
@@ -303,30 +303,6 @@ impl LlamaModel {
 
 fn file_stem(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
-}
-
-/// Checks that `path` exists and starts with the GGUF magic bytes.
-fn check_gguf(path: &Path) -> Result<(), ModelError> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            ModelError::ModelNotFound { path: path.to_path_buf(), hint: file_stem(path) }
-        } else {
-            ModelError::Io {
-                what: "cannot open model file".into(),
-                path: path.to_path_buf(),
-                source: e,
-            }
-        }
-    })?;
-    let mut magic = [0u8; 4];
-    if file.read_exact(&mut magic).is_err() || &magic != b"GGUF" {
-        return Err(ModelError::LoadFailed {
-            path: path.to_path_buf(),
-            reason: "not a GGUF file (bad magic bytes)".into(),
-        });
-    }
-    Ok(())
 }
 
 #[async_trait]
