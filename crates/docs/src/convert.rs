@@ -731,7 +731,7 @@ impl<'a> Writer<'a> {
         let marked = has_class(dom, sup, "footnote")
             || has_class(dom, a, "footnote")
             || dom.attr(a, &local_name!("role")) == Some("doc-noteref")
-            || dom.attr(a, &LocalName::from("data-footnote-ref")).is_some()
+            || dom.attr_str(a, "data-footnote-ref").is_some()
             || href.starts_with("fn");
         marked.then(|| footnote_label(href))
     }
@@ -872,7 +872,7 @@ impl<'a> Writer<'a> {
             }
         }
         for &c in &cands {
-            if let Some(l) = dom.attr(c, &LocalName::from("data-lang")) {
+            if let Some(l) = dom.attr_str(c, "data-lang") {
                 return Some(l.to_string());
             }
             let Some(class) = dom.attr(c, &local_name!("class")) else { continue };
@@ -1046,7 +1046,7 @@ impl<'a> Writer<'a> {
         has_class(dom, id, "backref")
             || has_class(dom, id, "reversefootnote")
             || dom.attr(id, &local_name!("role")) == Some("doc-backlink")
-            || dom.attr(id, &LocalName::from("data-footnote-backref")).is_some()
+            || dom.attr_str(id, "data-footnote-backref").is_some()
             || matches!(t.trim(), "↩" | "↩︎" | "↑")
     }
 

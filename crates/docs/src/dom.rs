@@ -1,21 +1,24 @@
-//! A compact arena DOM built from html5ever's tokenizer.
+//! A compact arena DOM.
 //!
-//! html5ever's spec tokenizer does the hard part (entities, attributes, raw
-//! text states, comments). The tree construction here is a small, forgiving
+//! [`crate::lex`] tokenizes (entities, attributes, raw text, comments); the
+//! tree construction here is a small, forgiving
 //! subset of the HTML algorithm: implied end tags for `p`, `li`, `dt`/`dd`,
 //! table parts and `option`; void elements; end tags that close up to the
 //! matching open element and are ignored otherwise. It never fails and never
 //! panics, whatever the input, and it is several times cheaper than a full
 //! tree builder with reference-counted nodes.
 
-use std::cell::RefCell;
+use std::borrow::Cow;
 
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
-use html5ever::{local_name, Attribute, LocalName};
+use html5ever::{local_name, LocalName};
+
+use crate::lex::{self, Raw};
+
+/// An attribute: lower-case name, decoded value.
+pub(crate) struct Attr {
+    pub name: LocalName,
+    pub value: String,
+}
 
 /// Index of a node in [`Dom::nodes`].
 pub(crate) type NodeId = u32;
@@ -27,8 +30,8 @@ const MAX_DEPTH: usize = 200;
 /// What a node holds.
 pub(crate) enum Data {
     Document,
-    Element { name: LocalName, attrs: Vec<Attribute> },
-    Text(StrTendril),
+    Element { name: LocalName, attrs: Vec<Attr> },
+    Text(String),
 }
 
 /// One node; children form a singly linked list.
@@ -48,29 +51,22 @@ pub(crate) struct Dom {
 impl Dom {
     /// Parses `html`. Never fails.
     pub fn parse(html: &str) -> Dom {
-        let builder = Builder {
-            st: RefCell::new(State {
-                dom: Dom {
-                    nodes: vec![Node {
-                        data: Data::Document,
-                        parent: NONE,
-                        first_child: NONE,
-                        last_child: NONE,
-                        next: NONE,
-                    }],
-                },
-                stack: vec![0],
-                foreign: 0,
-                skip_newline: false,
-            }),
+        let mut st = State {
+            dom: Dom {
+                nodes: vec![Node {
+                    data: Data::Document,
+                    parent: NONE,
+                    first_child: NONE,
+                    last_child: NONE,
+                    next: NONE,
+                }],
+            },
+            stack: vec![0],
+            foreign: 0,
+            skip_newline: false,
         };
-        let tok = Tokenizer::new(builder, TokenizerOpts::default());
-        let input = BufferQueue::default();
-        input.push_back(StrTendril::from_slice(html));
-        // A `Script` result only pauses for script execution, which we never do.
-        while !matches!(tok.feed(&input), html5ever::TokenizerResult::Done) {}
-        tok.end();
-        let st = tok.sink.st.into_inner();
+        st.dom.nodes.reserve(html.len() / 24);
+        lex::tokenize(html, &mut st);
         st.dom
     }
 
@@ -98,10 +94,33 @@ impl Dom {
     pub fn attr(&self, id: NodeId, attr: &LocalName) -> Option<&str> {
         match &self.node(id).data {
             Data::Element { attrs, .. } => {
-                attrs.iter().find(|a| a.name.local == *attr).map(|a| &*a.value)
+                attrs.iter().find(|a| a.name == *attr).map(|a| a.value.as_str())
             }
             _ => None,
         }
+    }
+
+    /// Attribute by name given as a string (for names without a static atom).
+    pub fn attr_str(&self, id: NodeId, attr: &str) -> Option<&str> {
+        match &self.node(id).data {
+            Data::Element { attrs, .. } => {
+                attrs.iter().find(|a| &*a.name == attr).map(|a| a.value.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    /// Number of non-whitespace text bytes below `id`.
+    pub fn text_len(&self, id: NodeId) -> usize {
+        let mut n = 0;
+        let mut stack = vec![id];
+        while let Some(i) = stack.pop() {
+            match &self.node(i).data {
+                Data::Text(t) => n += t.bytes().filter(|b| !b.is_ascii_whitespace()).count(),
+                _ => stack.extend(self.children(i)),
+            }
+        }
+        n
     }
 
     /// Depth-first search for the first element satisfying `pred`.
@@ -150,11 +169,7 @@ impl Iterator for Children<'_> {
     }
 }
 
-struct Builder {
-    st: RefCell<State>,
-}
-
-struct State {
+pub(crate) struct State {
     dom: Dom,
     /// Open elements; index 0 is the document.
     stack: Vec<NodeId>,
@@ -305,12 +320,11 @@ impl State {
         self.stack.truncate(depth.max(1));
     }
 
-    fn text(&mut self, mut t: StrTendril) {
+    fn text(&mut self, t: Cow<'_, str>) {
+        let mut t: &str = &t;
         if self.skip_newline {
             self.skip_newline = false;
-            if t.starts_with('\n') {
-                t.pop_front(1);
-            }
+            t = t.strip_prefix('\n').unwrap_or(t);
             if t.is_empty() {
                 return;
             }
@@ -319,32 +333,31 @@ impl State {
         let last = self.dom.nodes[parent as usize].last_child;
         if last != NONE {
             if let Data::Text(prev) = &mut self.dom.nodes[last as usize].data {
-                prev.push_tendril(&t);
+                prev.push_str(t);
                 return;
             }
         }
-        self.append(Data::Text(t));
+        self.append(Data::Text(t.to_string()));
     }
 
-    fn start(&mut self, tag: Tag) -> TokenSinkResult<()> {
+    fn start(&mut self, name: LocalName, attrs: Vec<Attr>, self_closing: bool) -> Raw {
         self.skip_newline = false;
-        let name = tag.name;
         if self.foreign > 0 {
-            self.append(Data::Element { name: name.clone(), attrs: tag.attrs });
-            if !tag.self_closing {
+            self.append(Data::Element { name: name.clone(), attrs: attrs });
+            if !self_closing {
                 let id = self.dom.nodes.len() as NodeId - 1;
                 self.stack.push(id);
                 if matches!(name, local_name!("svg") | local_name!("math")) {
                     self.foreign += 1;
                 }
             }
-            return TokenSinkResult::Continue;
+            return Raw::No;
         }
         match name {
-            local_name!("html") | local_name!("body") => return TokenSinkResult::Continue,
+            local_name!("html") | local_name!("body") => return Raw::No,
             local_name!("head") => {
                 if self.stack.len() > 1 {
-                    return TokenSinkResult::Continue;
+                    return Raw::No;
                 }
             }
             _ => {}
@@ -429,41 +442,40 @@ impl State {
         // Past MAX_DEPTH, elements become leaves and their content goes to
         // the deepest open element: bounded depth keeps every walk safe.
         let void = is_void(&name) || self.stack.len() >= MAX_DEPTH;
-        let id = self.append(Data::Element { name: name.clone(), attrs: tag.attrs });
+        let id = self.append(Data::Element { name: name.clone(), attrs: attrs });
         if void {
             return match name {
-                local_name!("script") => TokenSinkResult::RawData(RawKind::ScriptData),
-                local_name!("style") => TokenSinkResult::RawData(RawKind::Rawtext),
-                _ => TokenSinkResult::Continue,
+                local_name!("script") | local_name!("style") => Raw::Text,
+                _ => Raw::No,
             };
         }
         self.stack.push(id);
         match name {
             local_name!("svg") | local_name!("math") => {
-                if tag.self_closing {
+                if self_closing {
                     self.stack.pop();
                 } else {
                     self.foreign += 1;
                 }
-                TokenSinkResult::Continue
+                Raw::No
             }
             local_name!("pre") | local_name!("listing") => {
                 self.skip_newline = true;
-                TokenSinkResult::Continue
+                Raw::No
             }
             local_name!("textarea") => {
                 self.skip_newline = true;
-                TokenSinkResult::RawData(RawKind::Rcdata)
+                Raw::Rcdata
             }
-            local_name!("title") => TokenSinkResult::RawData(RawKind::Rcdata),
+            local_name!("title") => Raw::Rcdata,
             local_name!("style")
             | local_name!("xmp")
             | local_name!("iframe")
             | local_name!("noembed")
-            | local_name!("noframes") => TokenSinkResult::RawData(RawKind::Rawtext),
-            local_name!("script") => TokenSinkResult::RawData(RawKind::ScriptData),
-            local_name!("plaintext") => TokenSinkResult::Plaintext,
-            _ => TokenSinkResult::Continue,
+            | local_name!("noframes") => Raw::Text,
+            local_name!("script") => Raw::Text,
+            local_name!("plaintext") => Raw::Plaintext,
+            _ => Raw::No,
         }
     }
 
@@ -485,9 +497,8 @@ impl State {
         None
     }
 
-    fn end(&mut self, tag: Tag) {
+    fn end(&mut self, name: LocalName) {
         self.skip_newline = false;
-        let name = tag.name;
         match name {
             local_name!("html") | local_name!("body") => return,
             local_name!("br") => {
@@ -551,24 +562,15 @@ fn in_head_content(n: &LocalName) -> bool {
     )
 }
 
-impl TokenSink for Builder {
-    type Handle = ();
-
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut st = self.st.borrow_mut();
-        match token {
-            Token::TagToken(tag) => match tag.kind {
-                TagKind::StartTag => return st.start(tag),
-                TagKind::EndTag => st.end(tag),
-            },
-            Token::CharacterTokens(t) => st.text(t),
-            Token::NullCharacterToken => st.text(StrTendril::from_char('\u{FFFD}')),
-            Token::CommentToken(_)
-            | Token::DoctypeToken(_)
-            | Token::ParseError(_)
-            | Token::EOFToken => {}
-        }
-        TokenSinkResult::Continue
+impl lex::Sink for State {
+    fn start(&mut self, name: LocalName, attrs: Vec<Attr>, self_closing: bool) -> Raw {
+        State::start(self, name, attrs, self_closing)
+    }
+    fn end(&mut self, name: LocalName) {
+        State::end(self, name)
+    }
+    fn text(&mut self, text: Cow<'_, str>) {
+        State::text(self, text)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Page metadata and main-content selection.
 
-use html5ever::{local_name, LocalName};
+use html5ever::local_name;
 
 use crate::dom::{Data, Dom, NodeId};
 
@@ -45,7 +45,7 @@ pub(crate) fn meta(dom: &Dom) -> Meta {
             local_name!("meta") => {
                 let key = dom
                     .attr(id, &local_name!("name"))
-                    .or_else(|| dom.attr(id, &LocalName::from("property")))
+                    .or_else(|| dom.attr_str(id, "property"))
                     .unwrap_or("")
                     .to_ascii_lowercase();
                 let content = dom.attr(id, &local_name!("content")).map(collapse);
@@ -98,6 +98,16 @@ const CHROME_WORDS: &[&str] = &[
     "copy-button",
     "hideme",
 ];
+
+fn chrome_words() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(CHROME_WORDS)
+            .expect("static patterns")
+    })
+}
 
 /// Whole class tokens that mark chrome.
 const CHROME_TOKENS: &[&str] = &[
@@ -171,7 +181,7 @@ pub(crate) fn is_chrome(dom: &Dom, id: NodeId) -> bool {
     }
     for a in attrs {
         let v: &str = &a.value;
-        match a.name.local {
+        match a.name {
             local_name!("hidden") => return true,
             local_name!("aria-hidden") if v == "true" => {
                 // Icons are aria-hidden; so are mdBook's list numbers. Both are chrome.
@@ -192,12 +202,12 @@ pub(crate) fn is_chrome(dom: &Dom, id: NodeId) -> bool {
                 }
             }
             local_name!("class") | local_name!("id") => {
-                let lower = v.to_ascii_lowercase();
-                if CHROME_WORDS.iter().any(|w| lower.contains(w)) {
+                if chrome_words().is_match(v) {
                     return true;
                 }
-                if a.name.local == local_name!("class")
-                    && lower.split_ascii_whitespace().any(|t| CHROME_TOKENS.contains(&t))
+                if a.name == local_name!("class")
+                    && v.split_ascii_whitespace()
+                        .any(|t| CHROME_TOKENS.iter().any(|c| c.eq_ignore_ascii_case(t)))
                 {
                     return true;
                 }
@@ -224,19 +234,17 @@ pub(crate) fn content_root(dom: &Dom) -> NodeId {
             articles.push(id);
         }
     }
-    let text_len = |id: NodeId| {
-        let mut t = String::new();
-        dom.text(id, &mut t);
-        t.split_ascii_whitespace().map(str::len).sum::<usize>()
+    let best = match mains.len() {
+        0 => None,
+        1 => Some(mains[0]),
+        _ => mains.iter().copied().filter(|&m| !hidden(dom, m)).max_by_key(|&m| dom.text_len(m)),
     };
-    if let Some(best) =
-        mains.iter().copied().filter(|&m| !hidden(dom, m)).max_by_key(|&m| text_len(m))
-    {
-        if text_len(best) > 0 {
+    if let Some(best) = best {
+        if dom.text_len(best) > 0 {
             return best;
         }
     }
-    if articles.len() == 1 && text_len(articles[0]) > 0 {
+    if articles.len() == 1 && dom.text_len(articles[0]) > 0 {
         return articles[0];
     }
     densest(dom).unwrap_or(0)

@@ -28,6 +28,7 @@ mod dom;
 mod error;
 mod extract;
 pub mod fetch;
+mod lex;
 pub mod lint;
 pub mod llms_txt;
 
