@@ -263,10 +263,8 @@ fn fix_line_start(line: &str) -> Cow<'_, str> {
             }
         }
         b'>' => return Cow::Owned(format!("\\{line}")),
-        b'-' | b'+' | b'=' => {
-            if after(1) || line.trim_end().bytes().all(|x| x == c) {
-                return Cow::Owned(format!("\\{line}"));
-            }
+        b'-' | b'+' | b'=' if after(1) || line.trim_end().bytes().all(|x| x == c) => {
+            return Cow::Owned(format!("\\{line}"));
         }
         b'0'..=b'9' => {
             let n = b.iter().take_while(|x| x.is_ascii_digit()).count();

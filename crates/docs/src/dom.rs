@@ -343,7 +343,7 @@ impl State {
     fn start(&mut self, name: LocalName, attrs: Vec<Attr>, self_closing: bool) -> Raw {
         self.skip_newline = false;
         if self.foreign > 0 {
-            self.append(Data::Element { name: name.clone(), attrs: attrs });
+            self.append(Data::Element { name: name.clone(), attrs });
             if !self_closing {
                 let id = self.dom.nodes.len() as NodeId - 1;
                 self.stack.push(id);
@@ -430,19 +430,19 @@ impl State {
                     self.close_to(d);
                 }
             }
-            ref n if is_heading(n) => {
-                if self.stack.len() > 1
-                    && self.name_at(self.stack.len() - 1).is_some_and(is_heading)
-                {
-                    self.stack.pop();
-                }
+            ref n
+                if is_heading(n)
+                    && self.stack.len() > 1
+                    && self.name_at(self.stack.len() - 1).is_some_and(is_heading) =>
+            {
+                self.stack.pop();
             }
             _ => {}
         }
         // Past MAX_DEPTH, elements become leaves and their content goes to
         // the deepest open element: bounded depth keeps every walk safe.
         let void = is_void(&name) || self.stack.len() >= MAX_DEPTH;
-        let id = self.append(Data::Element { name: name.clone(), attrs: attrs });
+        let id = self.append(Data::Element { name: name.clone(), attrs });
         if void {
             return match name {
                 local_name!("script") | local_name!("style") => Raw::Text,

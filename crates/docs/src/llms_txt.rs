@@ -451,7 +451,8 @@ pub fn build_from_dir(
     opts: &BuildOptions,
 ) -> Result<BuildReport, Error> {
     let files = html_files(dir)?;
-    let results: Vec<(String, Result<Option<SitePage>, String>, Option<String>)> = files
+    type Converted = (String, Result<Option<SitePage>, String>, Option<String>);
+    let results: Vec<Converted> = files
         .par_iter()
         .map(|f| {
             let rel = f.strip_prefix(dir).unwrap_or(f);

@@ -8,7 +8,10 @@ use suit_docs::{convert_bytes, ConvertOptions};
 
 fuzz_target!(|data: &[u8]| {
     for main_content in [true, false] {
-        let opts = ConvertOptions { base_url: url::Url::parse("https://example.com/a/b.html").ok(), main_content };
+        let opts = ConvertOptions {
+            base_url: url::Url::parse("https://example.com/a/b.html").ok(),
+            main_content,
+        };
         if let Ok(page) = convert_bytes(data, None, "fuzz", &opts) {
             let md = page.markdown;
             assert!(md.is_empty() || (md.ends_with('\n') && !md.ends_with("\n\n")));
