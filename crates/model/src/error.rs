@@ -8,7 +8,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A model file is missing.
-    #[error("model file not found: {path}\n  fix: run `suit models pull {hint}` or pass --model with the path of a GGUF file")]
+    #[error("model file not found: {path}\n  fix: check the path, or name a catalog model instead (`suit models list`; `suit models pull {hint}` downloads one)")]
     ModelNotFound {
         /// Where it was looked for.
         path: PathBuf,

@@ -312,8 +312,14 @@ impl RoleModel {
                     slot.breaker().release();
                 }
                 let tries = retry.max_retries + 1;
-                attempts
-                    .push(format!("{name}: {} (attempt {attempt} of {tries})", one_line(&error)));
+                // The same failure on retry is one line with a count.
+                let line = format!("{name}: {}", one_line(&error));
+                match attempts.last_mut() {
+                    Some(last) if attempt > 1 && last.starts_with(&line) => {
+                        *last = format!("{line} ({attempt} attempts)");
+                    }
+                    _ => attempts.push(line),
+                }
                 tracing::debug!(backend = %name, task = %self.task, operation, %error, "attempt failed");
                 if !error.allows_failover() {
                     return Err(error);

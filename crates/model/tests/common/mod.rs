@@ -1,17 +1,22 @@
 //! Shared helpers for tests that need real model files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The local path of a catalog model, pulled once into the cache that all
-/// tests and CI runs share (`SUIT_TEST_MODELS`, else `target/test-models`).
+use suit_model::catalog::Catalog;
+
+/// The cache of real models that all tests and CI runs share:
+/// `SUIT_TEST_MODELS`, else `<workspace>/target/test-models`.
+pub fn shared_models() -> PathBuf {
+    std::env::var_os("SUIT_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
+}
+
+/// The local path of a catalog model, pulled (and verified) on first use.
 pub fn model_path(name: &str) -> PathBuf {
-    // Temporary: until the catalog lands, read from SUIT_TEST_GGUF_DIR.
-    let dir = std::env::var("SUIT_TEST_GGUF_DIR").expect("SUIT_TEST_GGUF_DIR");
-    let file = match name {
-        "smollm2-135m-instruct-q4_1" => "smol.gguf",
-        "qwen2.5-coder-0.5b-instruct-q4_k_m" => "qwen05.gguf",
-        "all-minilm-l6-v2" => "minilm.gguf",
-        other => panic!("unknown test model {other}"),
-    };
-    PathBuf::from(dir).join(file)
+    let catalog = Catalog::builtin().expect("built-in catalog").in_dir(shared_models());
+    catalog
+        .resolve(name, &mut |_| {})
+        .unwrap_or_else(|e| panic!("cannot get model {name}: {e}"))
+        .path
 }

@@ -1,0 +1,237 @@
+//! Black-box tests of the `suit` binary with the real small model
+//! (SmolLM2-135M: its answers are nonsense, but real and deterministic).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const SMOL: &str = "smollm2-135m-instruct-q4_1";
+
+/// The models cache the whole test suite shares.
+fn shared_models() -> PathBuf {
+    std::env::var_os("SUIT_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
+}
+
+/// A scratch home: its own config dir, and a models dir that links to the
+/// shared cache so no test downloads twice.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared_models();
+        std::fs::create_dir_all(&shared).unwrap();
+        std::os::unix::fs::symlink(&shared, dir.path().join("models")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        Self { dir }
+    }
+
+    fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    fn write_config(&self, text: &str) {
+        std::fs::write(self.work().join("suit.toml"), text).unwrap();
+    }
+
+    fn suit(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_suit"))
+            .args(args)
+            .current_dir(self.work())
+            .env("SUIT_HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env_remove("SUIT_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn ask_streams_an_answer_and_reports_usage_as_json() {
+    let home = Home::new();
+    let plain = home.suit(&["ask", "--model", SMOL, "--max-tokens", "12", "Say hello."], "");
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(!stdout(&plain).trim().is_empty());
+
+    let json =
+        home.suit(&["ask", "--model", SMOL, "--max-tokens", "12", "--json", "Say hello."], "");
+    assert!(json.status.success(), "{}", stderr(&json));
+    let out = &json_lines(&json)[0];
+    assert_eq!(out["text"].as_str().unwrap().trim(), stdout(&plain).trim(), "greedy is repeatable");
+    assert_eq!(out["backend"], "local");
+    let generated = out["usage"]["completion_tokens"].as_u64().unwrap();
+    assert!(generated > 0 && generated <= 12);
+    assert_eq!(out["session"]["total"]["calls"], 1);
+}
+
+#[test]
+fn piped_stdin_is_added_to_the_question() {
+    let home = Home::new();
+    let args = ["ask", "--model", SMOL, "--max-tokens", "4", "--json", "Summarize:"];
+    let bare = home.suit(&args, "");
+    let piped = home.suit(&args, &"fn main() { println!(\"hi\"); }\n".repeat(10));
+    let tokens = |o: &Output| json_lines(o)[0]["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(tokens(&piped) > tokens(&bare) + 50, "{} vs {}", tokens(&piped), tokens(&bare));
+}
+
+#[test]
+fn chat_keeps_history_and_reuses_the_cache() {
+    let home = Home::new();
+    let out = home.suit(
+        &["chat", "--model", SMOL, "--max-tokens", "8", "--json"],
+        "What is Rust?\n/usage\nAnd what is Cargo?\n/exit\nnot read\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let turns = json_lines(&out);
+    assert_eq!(turns.len(), 2);
+    let first = &turns[0]["usage"];
+    let second = &turns[1]["usage"];
+    assert!(
+        second["prompt_tokens"].as_u64() > first["prompt_tokens"].as_u64(),
+        "turn 2 carries turn 1"
+    );
+    assert!(
+        second["cached_tokens"].as_u64().unwrap() >= first["prompt_tokens"].as_u64().unwrap(),
+        "turn 2 reuses turn 1's evaluated prefix: {second}"
+    );
+    assert!(stderr(&out).contains("\"calls\": 1"), "/usage prints the meter: {}", stderr(&out));
+}
+
+#[test]
+fn an_unreachable_backend_fails_over_to_the_embedded_model() {
+    let home = Home::new();
+    home.write_config(&format!(
+        r#"
+[backends.remote]
+kind = "openai"
+base_url = "http://127.0.0.1:9/v1"
+model = "gpt-x"
+[backends.local]
+model = "{SMOL}"
+[roles]
+chat = ["remote", "local"]
+[retry]
+max_retries = 0
+"#
+    ));
+    let out = home.suit(&["ask", "--max-tokens", "6", "--json", "hi"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = &json_lines(&out)[0];
+    assert_eq!(result["backend"], "local");
+    assert_eq!(result["session"]["backends"]["remote"]["failures"], 1, "{result}");
+
+    // Alone, the unreachable backend is named with the fix.
+    let out = home.suit(&["ask", "--backend", "remote", "hi"], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("cannot reach backend remote") && err.contains("fix:"), "{err}");
+}
+
+#[test]
+fn budgets_refuse_further_calls() {
+    let home = Home::new();
+    home.write_config("[budget]\nmax_calls = 1\n");
+    let out = home.suit(&["chat", "--model", SMOL, "--max-tokens", "4", "--json"], "one\ntwo\n");
+    assert!(!out.status.success());
+    assert_eq!(json_lines(&out).len(), 1, "the first call is served");
+    assert!(stderr(&out).contains("budget exhausted"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_config_is_reported_with_the_file() {
+    let home = Home::new();
+    home.write_config("[roles\nchat = [\"local\"]\n");
+    let out = home.suit(&["ask", "hi"], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("suit.toml") && err.contains("invalid config"), "{err}");
+
+    home.write_config("[roles]\nchat = [\"nowhere\"]\n");
+    let out = home.suit(&["ask", "hi"], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_and_corrupt_models_are_explained() {
+    let home = Home::new();
+    let out = home.suit(&["ask", "--model", "/nonexistent/model.gguf", "hi"], "");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("/nonexistent/model.gguf") && err.contains("fix:"), "{err}");
+
+    let out = home.suit(&["ask", "--model", "no-such-model", "hi"], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("suit models list"), "{}", stderr(&out));
+
+    // A private cache with a corrupted copy of the small model.
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let good = home.suit(&["models", "path", SMOL], "");
+    assert!(good.status.success(), "{}", stderr(&good));
+    let mut bytes = std::fs::read(stdout(&good).trim()).unwrap();
+    let name = Path::new(stdout(&good).trim()).file_name().unwrap().to_owned();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(models.join(&name), &bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_suit"))
+        .args(["ask", "--model", SMOL, "hi"])
+        .env("SUIT_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("sha256") || err.contains("checksum"), "{err}");
+    assert!(err.contains(SMOL), "{err}");
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_is_refused_clearly() {
+    let home = Home::new();
+    home.write_config(&format!("[backends.local]\nmodel = \"{SMOL}\"\nctx_size = 128\n"));
+    let out = home.suit(&["ask", "hi"], &"many words here ".repeat(100));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("context window") && err.contains("128"), "{err}");
+}
+
+#[test]
+fn models_list_shows_the_catalog() {
+    let home = Home::new();
+    let out = home.suit(&["models", "list", "--json"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let default = rows.iter().find(|r| r["default"] == true).unwrap();
+    assert_eq!(default["name"], "qwen2.5-coder-1.5b-instruct-q4_k_m");
+    assert!(rows.iter().any(|r| r["name"] == "all-minilm-l6-v2"));
+    let smol = rows.iter().find(|r| r["name"] == SMOL).unwrap();
+    assert_eq!(smol["installed"], true);
+}
