@@ -65,6 +65,9 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 /// Files read and rendered at once while streaming; bounds memory.
 const WINDOW: usize = 64;
 
+/// Bytes of file text held at once while streaming (a larger file is alone in its window).
+const WINDOW_BYTES: usize = 32 * 1024 * 1024;
+
 /// What to ingest and how.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -526,11 +529,23 @@ fn stream(
         ctx.renderer.tree(Some(&tree_text(&ctx.name, &entries, &report.skipped))).as_bytes(),
     )?;
     let mut shown_tokens = 0;
-    for (w, window) in files.chunks(WINDOW).enumerate() {
+    let mut start = 0;
+    while start < files.len() {
+        // A window holds at most WINDOW files and about WINDOW_BYTES of text.
+        let mut end = start;
+        let mut bytes = 0;
+        while end < files.len()
+            && end - start < WINDOW
+            && (end == start || bytes + files[end].len <= WINDOW_BYTES)
+        {
+            bytes += files[end].len;
+            end += 1;
+        }
+        let window = &files[start..end];
         let segments: Vec<_> = window
             .par_iter()
             .enumerate()
-            .map(|(i, f)| file_segment(ctx, w * WINDOW + i, f, FileMode::Full))
+            .map(|(i, f)| file_segment(ctx, start + i, f, FileMode::Full))
             .collect();
         for ((seg, tokens, problem), f) in segments.into_iter().zip(window) {
             out.write_all(seg.as_bytes())?;
@@ -543,10 +558,8 @@ fn stream(
             });
             report.problems.extend(problem);
         }
-        progress(Progress::Written {
-            done: (w * WINDOW + window.len()).min(files.len()),
-            total: files.len(),
-        });
+        progress(Progress::Written { done: end, total: files.len() });
+        start = end;
     }
     let mut notice = notice_base(report);
     notice.problems = report.problems.clone();

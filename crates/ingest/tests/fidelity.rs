@@ -187,3 +187,19 @@ fn this_repository_matches_git() {
     }
     panic!("the repository kept changing during the test: {last:?}");
 }
+
+/// The same check on a large tree of your choice, run by `bench/ingest/run.sh`:
+/// `SUIT_FIDELITY_REPO=/path/to/git/work/tree cargo test -p suit-ingest --test fidelity -- --ignored`.
+#[test]
+#[ignore = "needs SUIT_FIDELITY_REPO, a large git work tree; run by bench/ingest/run.sh"]
+fn large_tree_matches_git() {
+    let root =
+        std::env::var_os("SUIT_FIDELITY_REPO").expect("set SUIT_FIDELITY_REPO to a git work tree");
+    let root = Path::new(&root).canonicalize().unwrap();
+    let want = oracle(&root, false);
+    let got = ingested(&local(&root));
+    assert!(got.len() > 100, "{} files", got.len());
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+}
