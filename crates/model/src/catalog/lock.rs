@@ -253,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_lock_has_the_shared_records_unchanged() {
+    fn builtin_lock_parses_with_roles_default_and_formats() {
         let ours = include_str!("../../models.lock");
         let entries = parse(ours, "models.lock").unwrap();
         let qwen = entries.iter().find(|e| e.name == "qwen2.5-coder-1.5b-instruct-q4_k_m").unwrap();

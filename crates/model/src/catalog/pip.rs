@@ -98,15 +98,16 @@ pub(crate) fn download(
         text
     });
     progress(Progress { phase: Phase::Fetching, done: 0, total: Some(wheels) });
-    let mut done = 0;
+    // pip handles the requirements one after the other and prints
+    // "Collecting <requirement>" (from an index) or "Processing <file>" (a
+    // local wheel) as it starts each: the one before is done.
+    let mut started = 0u64;
     let mut stdout_text = String::new();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let line_trim = line.trim_start();
-            if line_trim.starts_with("Saved ")
-                || line_trim.starts_with("File was already downloaded")
-            {
-                done += 1;
+            if line.starts_with("Collecting ") || line.starts_with("Processing ") {
+                started += 1;
+                let done = (started - 1).min(wheels);
                 progress(Progress { phase: Phase::Fetching, done, total: Some(wheels) });
             }
             stdout_text.push_str(&line);
