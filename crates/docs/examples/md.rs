@@ -56,7 +56,11 @@ fn main() {
         ..ConvertOptions::default()
     };
     match convert_bytes(&bytes, None, input, &opts) {
-        Ok(page) => print!("{}", page.markdown),
+        Ok(page) => {
+            use std::io::Write;
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout().write_all(page.markdown.as_bytes());
+        }
         Err(e) => {
             eprintln!("md: {e}");
             std::process::exit(1);

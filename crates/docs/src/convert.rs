@@ -899,6 +899,10 @@ impl<'a> Writer<'a> {
                     if *name == local_name!("br") {
                         out.push('\n');
                     } else if !is_chrome(dom, c) {
+                        // A block inside code (rustdoc's `where` clauses) starts a line.
+                        if is_block(name) && !out.is_empty() && !out.ends_with('\n') {
+                            out.push('\n');
+                        }
                         self.code_text(c, out);
                     }
                 }

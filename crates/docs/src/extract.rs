@@ -120,6 +120,7 @@ const CHROME_TOKENS: &[&str] = &[
     "anchor",
     "src",
     "toc",
+    "sub-heading",
 ];
 
 /// Is this element page chrome, hidden, or not text at all?
