@@ -18,6 +18,10 @@
 //! corrupted cache is caught ([`ModelError::CorruptModel`]) without hashing
 //! 1 GB on every start.
 //!
+//! A URL may pin its file with a `#sha256=<hex>` fragment: the download is
+//! then checked like a catalog file. Without one, the sha256 recorded at
+//! download time is what later loads are checked against.
+//!
 //! The models directory is `$SUIT_HOME/models` when `SUIT_HOME` is set,
 //! else `<cache dir>/suit/models` (`~/.cache/suit/models` on Linux). pip is
 //! `python3` from `PATH`, or the interpreter named by `SUIT_PYTHON`.
@@ -591,15 +595,16 @@ impl Catalog {
 
     fn pull_url(&self, u: &str, progress: &mut dyn FnMut(Progress)) -> Result<PathBuf, ModelError> {
         self.prepare_dir()?;
+        let pin = url::pinned_sha256(u)?;
         let file_name = url::file_name(u);
         let _lock = store::lock_model(&self.dir, &file_name)?;
         let target = self.dir.join(&file_name);
         if target.is_file() {
-            self.check_cached(&file_name, u, &target, None, progress)?;
+            self.check_cached(&file_name, u, &target, pin.as_deref(), progress)?;
             return Ok(target);
         }
         store::clean_leftovers(&self.dir, &file_name)?;
-        let (path, sha) = url::download(u, &self.dir, &file_name, progress)?;
+        let (path, sha) = url::download(u, &self.dir, &file_name, pin.as_deref(), progress)?;
         store::write_sidecar(&path, &sha)?;
         Ok(path)
     }

@@ -355,6 +355,17 @@ fn bad_urls_install_nothing() {
     let err = catalog.resolve(&format!("{base}/blob/x.gguf"), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("not a GGUF file"), "{err}");
 
+    // A URL pinned to another sha256 is refused.
+    let body = b"GGUF\x03\0\0\0pinned".to_vec();
+    let (base, _) = serve("200 OK", body.clone());
+    let wrong = format!("{base}/p.gguf#sha256={}", "0".repeat(64));
+    let err = catalog.resolve(&wrong, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
+    let right = format!("{base}/p.gguf#sha256={}", sha256(&body));
+    let resolved = catalog.resolve(&right, &mut |_| {}).unwrap();
+    assert_eq!(fs::read(&resolved.path).unwrap(), body);
+    assert!(catalog.rm(&resolved.name).unwrap());
+
     let (base, _) = serve("404 Not Found", b"nope".to_vec());
     let err = catalog.resolve(&format!("{base}/missing.gguf"), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");

@@ -15,6 +15,20 @@ pub(crate) fn is_url(spec: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
+/// The sha256 pinned by a `#sha256=<hex>` fragment of the URL, if any.
+pub(crate) fn pinned_sha256(url: &str) -> Result<Option<String>, ModelError> {
+    let Some((_, fragment)) = url.split_once('#') else { return Ok(None) };
+    let Some(hex) = fragment.strip_prefix("sha256=") else { return Ok(None) };
+    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(Some(hex.to_ascii_lowercase()))
+    } else {
+        Err(ModelError::Download {
+            name: url.to_string(),
+            reason: format!("`#sha256={hex}` is not a sha256 (64 hex digits)"),
+        })
+    }
+}
+
 /// The cache file name of a URL: its last path segment (sanitized, with a
 /// `.gguf` extension) and 8 hex digits of the URL's sha256, so two URLs
 /// ending in the same file name do not collide.
@@ -39,11 +53,13 @@ pub(crate) fn file_name(url: &str) -> String {
 }
 
 /// Downloads `url` to `dir/file_name` through a temporary file, checks the
-/// GGUF magic, and renames it into place. Returns the file's sha256.
+/// GGUF magic and the `expected` sha256 if given, and renames it into
+/// place. Returns the file's sha256.
 pub(crate) fn download(
     url: &str,
     dir: &Path,
     file_name: &str,
+    expected: Option<&str>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(PathBuf, String), ModelError> {
     let fail = |reason: String| ModelError::Download { name: url.to_string(), reason };
@@ -101,6 +117,16 @@ pub(crate) fn download(
             String::from_utf8_lossy(&magic)
         )));
     }
+    if let Some(want) = expected {
+        if want != sha {
+            // Dropping `tmp` deletes it: nothing is installed.
+            return Err(ModelError::Checksum {
+                what: url.to_string(),
+                expected: want.to_string(),
+                actual: sha,
+            });
+        }
+    }
     tmp.as_file().sync_all().map_err(io_err("cannot sync", &tmp_path))?;
     let target = dir.join(file_name);
     tmp.persist(&target).map_err(|e| io_err("cannot move into place", &target)(e.error))?;
@@ -121,5 +147,12 @@ mod tests {
         assert!(file_name("http://host/").starts_with("model-"));
         assert!(file_name("http://host/../../x y").starts_with("x_y-"));
         assert!(is_url("HTTPS://x") && is_url("http://x") && !is_url("models/x.gguf"));
+        let hex = "AB".repeat(32);
+        assert_eq!(
+            pinned_sha256(&format!("http://h/x.gguf#sha256={hex}")).unwrap(),
+            Some(hex.to_lowercase())
+        );
+        assert_eq!(pinned_sha256("http://h/x.gguf#frag").unwrap(), None);
+        assert!(pinned_sha256("http://h/x.gguf#sha256=abc").is_err());
     }
 }
