@@ -269,3 +269,35 @@ pub async fn crawl(start: &Url, opts: &CrawlOptions) -> Result<CrawlReport, Erro
     }
     Ok(report)
 }
+
+/// Fetches one page and converts it to markdown. Links resolve against the
+/// final URL unless `opts.base_url` is set. Errors name the URL: unreachable
+/// host, error status, a response that is not HTML.
+pub async fn fetch_markdown(
+    url: &Url,
+    opts: &crate::ConvertOptions,
+    timeout: Duration,
+) -> Result<crate::Markdown, Error> {
+    let client = Client::new(timeout)?;
+    let page = client.get(url).await?;
+    if !(200..300).contains(&page.status) {
+        return Err(Error::Http {
+            url: url.to_string(),
+            message: format!("HTTP status {}", page.status),
+        });
+    }
+    if !page.is_html() {
+        return Err(Error::Http {
+            url: url.to_string(),
+            message: format!(
+                "not an HTML page (content type {}); pass the URL of an HTML page",
+                page.content_type.as_deref().unwrap_or("unknown")
+            ),
+        });
+    }
+    let mut opts = opts.clone();
+    if opts.base_url.is_none() {
+        opts.base_url = Some(page.url.clone());
+    }
+    crate::convert_bytes(&page.body, page.content_type.as_deref(), url.as_str(), &opts)
+}

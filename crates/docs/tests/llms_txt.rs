@@ -239,3 +239,30 @@ async fn unreachable_site_is_a_clear_error() {
     assert!(err.contains("127.0.0.1:1") && err.contains("cannot connect"), "{err}");
     assert!(!out.path().join("llms.txt").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_page_over_http() {
+    let mut pages = site();
+    pages.insert(
+        "/docs/latin1.html".into(),
+        (
+            "text/html; charset=iso-8859-1".into(),
+            b"<main><p>Caf\xe9 <a href=\"a.html\">a</a></p></main>".to_vec(),
+        ),
+    );
+    let (origin, _) = server::serve(pages, Duration::from_millis(0)).await;
+    let opts = suit_docs::ConvertOptions::default();
+    let t = Duration::from_secs(5);
+    let url = Url::parse(&format!("{origin}/docs/latin1.html")).unwrap();
+    let page = suit_docs::fetch::fetch_markdown(&url, &opts, t).await.unwrap();
+    assert_eq!(page.markdown, format!("Café [a]({origin}/docs/a.html)\n"));
+    let png = Url::parse(&format!("{origin}/docs/logo.png")).unwrap();
+    let err = suit_docs::fetch::fetch_markdown(&png, &opts, t).await.unwrap_err().to_string();
+    assert!(
+        err.contains("logo.png") && err.contains("not an HTML page (content type image/png)"),
+        "{err}"
+    );
+    let missing = Url::parse(&format!("{origin}/docs/nope.html")).unwrap();
+    let err = suit_docs::fetch::fetch_markdown(&missing, &opts, t).await.unwrap_err().to_string();
+    assert!(err.ends_with("nope.html: HTTP status 404"), "{err}");
+}

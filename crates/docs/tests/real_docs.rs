@@ -170,3 +170,148 @@ fn book_folder_converts_in_parallel_mirroring_the_tree() {
     convert_dir(&book.join("2018-edition"), out2.path(), &opts).unwrap();
     assert!(out2.path().join("ch04-01-what-is-ownership.md").is_file());
 }
+
+/// Start-tag counts of the structural elements in an HTML fragment.
+fn tag_counts(html: &str) -> std::collections::BTreeMap<String, usize> {
+    use html5ever::tendril::StrTendril;
+    use html5ever::tokenizer::{
+        BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer,
+    };
+    use std::cell::RefCell;
+    // Markup inside code (`pre`, `code`, `kbd`…) is not counted: code holds
+    // text only in markdown. `kbd`/`samp`/`tt` count as `code`.
+    struct Count(RefCell<std::collections::BTreeMap<String, usize>>, RefCell<u32>);
+    impl TokenSink for Count {
+        type Handle = ();
+        fn process_token(&self, t: Token, _: u64) -> TokenSinkResult<()> {
+            if let Token::TagToken(tag) = t {
+                if tag.kind == TagKind::StartTag && matches!(&*tag.name, "script" | "style") {
+                    return TokenSinkResult::RawData(
+                        html5ever::tokenizer::states::RawKind::ScriptData,
+                    );
+                }
+                let n = match &*tag.name {
+                    "kbd" | "samp" | "tt" => "code",
+                    n => n,
+                };
+                let mut depth = self.1.borrow_mut();
+                let code_like = n == "pre" || n == "code";
+                let counted = *depth == 0;
+                if code_like {
+                    match tag.kind {
+                        TagKind::StartTag => *depth += 1,
+                        TagKind::EndTag => *depth = depth.saturating_sub(1),
+                    }
+                }
+                let structural = matches!(
+                    n,
+                    "h1" | "h2"
+                        | "h3"
+                        | "h4"
+                        | "h5"
+                        | "h6"
+                        | "ul"
+                        | "ol"
+                        | "li"
+                        | "pre"
+                        | "table"
+                        | "tr"
+                        | "th"
+                        | "td"
+                        | "blockquote"
+                        | "em"
+                        | "strong"
+                        | "code"
+                        | "img"
+                        | "dl"
+                        | "dt"
+                        | "dd"
+                );
+                if counted && tag.kind == TagKind::StartTag && structural {
+                    *self.0.borrow_mut().entry(n.to_string()).or_default() += 1;
+                }
+            }
+            TokenSinkResult::Continue
+        }
+    }
+    let tok = Tokenizer::new(
+        Count(RefCell::new(Default::default()), RefCell::new(0)),
+        Default::default(),
+    );
+    let q = BufferQueue::default();
+    q.push_back(StrTendril::from_slice(html));
+    let _ = tok.feed(&q);
+    tok.end();
+    tok.sink.0.into_inner()
+}
+
+#[test]
+fn book_round_trip_keeps_structure() {
+    // HTML → markdown → HTML (pulldown-cmark, GFM): the structural elements of
+    // each chapter's <main> come back, element for element.
+    let book = rust_docs().join("book");
+    let mut opts = pulldown_cmark::Options::empty();
+    opts.insert(
+        Options::ENABLE_TABLES
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_DEFINITION_LIST,
+    );
+    let (mut pages, mut same) = (0, 0);
+    let mut diffs = Vec::new();
+    for entry in std::fs::read_dir(&book).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.starts_with("ch") || name.starts_with("appendix")) || !name.ends_with(".html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(&path).unwrap();
+        let Some(start) = html.find("<main>") else { continue };
+        let end = html[start..].find("</main>").map_or(html.len(), |e| start + e);
+        let md = suit_docs::convert_html(&html, &ConvertOptions::default()).markdown;
+        let mut back = String::new();
+        pulldown_cmark::html::push_html(&mut back, Parser::new_ext(&md, opts));
+        let (want, got) = (tag_counts(&html[start..end]), tag_counts(&back));
+        pages += 1;
+        if want == got {
+            same += 1;
+        } else {
+            diffs.push(format!("{name}: {want:?}\n   → {got:?}"));
+        }
+    }
+    eprintln!("Book round trip: {same}/{pages} chapters keep every structural element");
+    assert!(pages > 90);
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+#[test]
+fn std_round_trip_keeps_structure() {
+    let std_docs = rust_docs().join("std");
+    let mut opts = Options::empty();
+    opts.insert(
+        Options::ENABLE_TABLES
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_DEFINITION_LIST,
+    );
+    let mut diffs = Vec::new();
+    for page in [
+        "vec/struct.Vec.html",
+        "collections/index.html",
+        "option/enum.Option.html",
+        "fs/index.html",
+        "iter/trait.Iterator.html",
+    ] {
+        let html = std::fs::read_to_string(std_docs.join(page)).unwrap();
+        let start = html.find("<section id=\"main-content\"").unwrap();
+        let end = html[start..].find("</main>").map_or(html.len(), |e| start + e);
+        let md = suit_docs::convert_html(&html, &ConvertOptions::default()).markdown;
+        let mut back = String::new();
+        pulldown_cmark::html::push_html(&mut back, Parser::new_ext(&md, opts));
+        let (want, got) = (tag_counts(&html[start..end]), tag_counts(&back));
+        if want != got {
+            diffs.push(format!("{page}: {want:?}\n   → {got:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
