@@ -12,6 +12,7 @@
 #   SUIT_INGEST_BIN   the ingest binary (default: release build of the
 #                     suit-ingest `ingest` example, which is what `suit ingest` runs)
 #   RUNS              hyperfine runs per tool (default 5)
+#   SKIP_INSTALL      set to use only the peers already installed
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -23,7 +24,9 @@ command -v hyperfine >/dev/null || { apt-get install -y hyperfine >/dev/null 2>&
 command -v hyperfine >/dev/null || { echo "hyperfine is needed: apt-get install hyperfine" >&2; exit 1; }
 [ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || true; }
 
-bash "$HERE/install-peers.sh" || echo "some peers failed to install; they are left out" >&2
+if [ -z "${SKIP_INSTALL:-}" ]; then
+  bash "$HERE/install-peers.sh" || echo "some peers failed to install; they are left out" >&2
+fi
 
 # The binary under test: a release build.
 if [ -z "${SUIT_INGEST_BIN:-}" ]; then
@@ -62,7 +65,10 @@ declare -a NAMES CMDS
 add() { NAMES+=("$1"); CMDS+=("$2"); }
 add read "cd '$REPO' && git ls-files -z | xargs -0 cat > /dev/null"
 add suit "'$SUIT_INGEST_BIN' '$REPO' -o '$OUT/suit.txt'"
-[ -x "$CACHE/cargo/bin/yek" ] && add yek "cd '$REPO' && '$CACHE/cargo/bin/yek' . > '$OUT/yek.txt'"
+# yek caps its output at 10 MB by default: lift the cap so it emits the whole
+# tree. By default it counts no tokens; yek-tokens is yek counting tokens too.
+[ -x "$CACHE/cargo/bin/yek" ] && add yek "cd '$REPO' && '$CACHE/cargo/bin/yek' --max-size 1GB . > '$OUT/yek.txt'"
+[ -x "$CACHE/cargo/bin/yek" ] && add yek-tokens "cd '$REPO' && '$CACHE/cargo/bin/yek' --max-size 1GB --tokens 1000000000 . > '$OUT/yek-tokens.txt'"
 [ -x "$CACHE/cargo/bin/code2prompt" ] && add code2prompt "'$CACHE/cargo/bin/code2prompt' '$REPO' --no-clipboard --output-file '$OUT/c2p.txt' > /dev/null"
 [ -x "$CACHE/npm/node_modules/.bin/repomix" ] && add repomix "'$CACHE/npm/node_modules/.bin/repomix' '$REPO' --quiet -o '$OUT/repomix.xml'"
 [ -x "$CACHE/venv/bin/gitingest" ] && add gitingest "'$CACHE/venv/bin/gitingest' '$REPO' -o '$OUT/gitingest.txt' > /dev/null"
@@ -82,7 +88,7 @@ for i in "${!NAMES[@]}"; do
   # The slow peers get fewer runs; their time is long enough to be stable.
   case "${NAMES[$i]}" in repomix|gitingest) runs=2 ;; esac
   hyperfine --warmup 1 --runs "$runs" --export-json "$OUT/${NAMES[$i]}.json" -n "${NAMES[$i]}" "${CMDS[$i]}" > /dev/null
-  /usr/bin/time -f "%M" -o "$OUT/${NAMES[$i]}.mem" bash -c "${CMDS[$i]}" > /dev/null 2>&1 || true
+  /usr/bin/time -f "%M %U %S" -o "$OUT/${NAMES[$i]}.mem" bash -c "${CMDS[$i]}" > /dev/null 2>&1 || true
 done
 
 python3 - "$OUT" "${NAMES[@]}" <<'PY'
@@ -95,20 +101,22 @@ for n in names:
     except Exception:
         continue
     try:
-        mem = int(open(f"{out}/{n}.mem").read().split()[-1]) / 1024
+        fields = open(f"{out}/{n}.mem").read().split()[-3:]
+        mem = int(fields[0]) / 1024
+        cpu = float(fields[1]) + float(fields[2])
     except Exception:
-        mem = float("nan")
+        mem, cpu = float("nan"), float("nan")
     size = 0
     for f in os.listdir(out):
         if f.startswith({"code2prompt": "c2p"}.get(n, n) + ".") and f.split(".")[-1] in ("txt", "xml"):
             size = os.path.getsize(f"{out}/{f}")
-    rows[n] = (mean, mem, size)
+    rows[n] = (mean, mem, size, cpu)
 suit = rows.get("suit")
-print(f"{'tool':<12} {'wall (s)':>9} {'suit/tool':>10} {'peak RSS (MiB)':>15} {'output (MiB)':>13}")
-for n, (mean, mem, size) in rows.items():
+print(f"{'tool':<12} {'wall (s)':>9} {'suit/tool':>10} {'CPU (s)':>8} {'peak RSS (MiB)':>15} {'output (MiB)':>13}")
+for n, (mean, mem, size, cpu) in rows.items():
     ratio = f"{suit[0] / mean:.3f}x" if suit else "-"
-    print(f"{n:<12} {mean:>9.3f} {ratio:>10} {mem:>15.1f} {size / 1048576:>13.1f}")
-targets = {"yek": 0.5, "repomix": 0.05, "gitingest": 0.02, "read": 2.0}
+    print(f"{n:<12} {mean:>9.3f} {ratio:>10} {cpu:>8.2f} {mem:>15.1f} {size / 1048576:>13.1f}")
+targets = {"yek": 0.5, "yek-tokens": 0.5, "repomix": 0.05, "gitingest": 0.02, "read": 2.0}
 if suit:
     print()
     for n, t in targets.items():

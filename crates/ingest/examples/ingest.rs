@@ -103,6 +103,12 @@ fn run(args: IngestArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 w.flush()?;
                 r
             };
+            // A temp file is private (0600); the digest gets ordinary permissions.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            }
             tmp.persist(path)?;
             report
         }

@@ -215,6 +215,7 @@ struct Analyzed {
     tokens: usize,
     outline_tokens: Option<usize>,
     len: usize,
+    had_secrets: bool,
 }
 
 enum Outcome {
@@ -228,9 +229,14 @@ enum Loaded {
     Binary,
 }
 
-fn load(abs: &Path, rel: &str) -> std::io::Result<Loaded> {
+/// Reads, classifies and redacts a file. `clean_len`: the file had no secrets
+/// in the first pass at this length, so an unchanged length skips the rescan.
+fn load(abs: &Path, rel: &str, clean_len: Option<usize>) -> std::io::Result<Loaded> {
     Ok(match classify::read(abs)? {
         Content::Binary => Loaded::Binary,
+        Content::Text { text, replaced } if clean_len == Some(text.len()) => {
+            Loaded::Text { text, findings: Vec::new(), replaced }
+        }
         Content::Text { text, replaced } => {
             let (redacted, findings) = secrets::redact(rel, &text);
             Loaded::Text { text: redacted.unwrap_or(text), findings, replaced }
@@ -239,7 +245,7 @@ fn load(abs: &Path, rel: &str) -> std::io::Result<Loaded> {
 }
 
 fn analyze(c: Candidate, opts: &IngestOptions, outlines: bool) -> Outcome {
-    let loaded = match load(&c.abs, &c.rel) {
+    let loaded = match load(&c.abs, &c.rel, None) {
         Ok(l) => l,
         Err(e) => {
             return Outcome::Skip(
@@ -272,7 +278,14 @@ fn analyze(c: Candidate, opts: &IngestOptions, outlines: bool) -> Outcome {
                 )
             });
             Outcome::File(
-                Analyzed { rel: c.rel, abs: c.abs, tokens, outline_tokens, len: text.len() },
+                Analyzed {
+                    rel: c.rel,
+                    abs: c.abs,
+                    tokens,
+                    outline_tokens,
+                    len: text.len(),
+                    had_secrets: !findings.is_empty(),
+                },
                 findings,
                 warning,
             )
@@ -340,8 +353,9 @@ pub fn ingest(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, IngestError> {
     let tokenizer = options.tokenizer;
-    // Build the BPE tables while the walk runs.
-    let warm = std::thread::spawn(move || tokenizer.warm_up());
+    // Build the BPE tables while the walk and the first reads run; counting
+    // waits for them on first use.
+    std::thread::spawn(move || tokenizer.warm_up());
     let (root, name, source) = resolve(options, progress)?;
     let walked = walk::walk(
         &root,
@@ -355,7 +369,6 @@ pub fn ingest(
         },
     )?;
     progress(Progress::Walked { files: walked.files.len(), skipped: walked.skipped.len() });
-    let _ = warm.join();
 
     let total = walked.files.len();
     let done = AtomicUsize::new(0);
@@ -483,7 +496,7 @@ fn file_segment(
         );
         (seg, 0, Some(format!("{}: {what}", f.rel)))
     };
-    let text = match load(&f.abs, &f.rel) {
+    let text = match load(&f.abs, &f.rel, (!f.had_secrets).then_some(f.len)) {
         Ok(Loaded::Text { text, .. }) => text,
         Ok(Loaded::Binary) => {
             return problem("the file became binary while the digest was written".into())
