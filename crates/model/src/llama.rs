@@ -507,8 +507,13 @@ impl Worker {
             .with_n_threads_batch(self.threads)
             .with_n_seq_max(self.parallel as u32);
         let params = if embeddings {
-            // Encoders see a whole input at once: one micro-batch must hold it.
-            params.with_embeddings(true).with_n_ubatch(self.batch_size)
+            // Encoders see a whole input at once: one micro-batch must hold
+            // it, and llama.cpp needs the micro-batch to split evenly into
+            // the sequences (it aborts otherwise).
+            params
+                .with_embeddings(true)
+                .with_n_ubatch(self.batch_size)
+                .with_n_seq_max(self.embedding_sequences() as u32)
         } else {
             // One pool of cells for all slots, so a single long session can
             // use the whole window.
@@ -517,6 +522,12 @@ impl Worker {
         model
             .new_context(backend, params)
             .map_err(|e| self.err(format!("cannot create a llama.cpp context: {e}")))
+    }
+
+    /// Sequences per embedding batch: at most `parallel`, and a divisor of
+    /// the batch size.
+    fn embedding_sequences(&self) -> usize {
+        (1..=self.parallel).rev().find(|n| self.batch_size as usize % n == 0).unwrap_or(1)
     }
 
     /// Puts a request into a free slot, or gives it back if none is free.
@@ -745,7 +756,7 @@ impl Worker {
             let mut end = start;
             let mut used = 0;
             while end < inputs.len()
-                && end - start < self.parallel
+                && end - start < self.embedding_sequences()
                 && used + inputs[end].len() <= self.batch_size as usize
             {
                 batch

