@@ -41,13 +41,15 @@ pub mod llama;
 use async_trait::async_trait;
 use futures::StreamExt;
 
-pub use error::ModelError;
-pub use types::*;
 pub use anthropic::AnthropicBackend;
-pub use config::{BackendConfig, BackendKind, BudgetConfig, ModelConfig, Prices, RetryConfig, RolesConfig, Task};
+pub use config::{
+    BackendConfig, BackendKind, BudgetConfig, ModelConfig, Prices, RetryConfig, RolesConfig, Task,
+};
+pub use error::ModelError;
 pub use meter::{Meter, MeterReport, UsageTotals};
 pub use openai::OpenAiBackend;
 pub use router::{RoleModel, Router};
+pub use types::*;
 
 /// The one interface to "the processor". Every backend implements it; the
 /// router implements it too, so callers never know which backend served them.

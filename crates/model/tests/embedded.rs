@@ -66,9 +66,12 @@ async fn prefix_reuse_evaluates_only_new_tokens() {
     let model = smol(2, 4096);
     let system = format!(
         "You are a code reviewer. Project rules:\n{}",
-        (1..=40).map(|i| format!("- rule {i}: keep functions short and named well.\n")).collect::<String>()
+        (1..=40)
+            .map(|i| format!("- rule {i}: keep functions short and named well.\n"))
+            .collect::<String>()
     );
-    let mut turn1 = ChatRequest::new(vec![Message::system(&system), Message::user("Review: fn a() {}")]);
+    let mut turn1 =
+        ChatRequest::new(vec![Message::system(&system), Message::user("Review: fn a() {}")]);
     turn1.sampling = Sampling::greedy(16);
     turn1.session = Some("s1".into());
     let first = collect(model.chat(turn1.clone()).await.unwrap()).await.unwrap();
@@ -121,7 +124,9 @@ async fn concurrent_sequences_decode_together_correctly() {
         .map(|p| {
             let model = batched.clone();
             let request = complete(p);
-            tokio::spawn(async move { collect(model.complete(request).await.unwrap()).await.unwrap() })
+            tokio::spawn(
+                async move { collect(model.complete(request).await.unwrap()).await.unwrap() },
+            )
         })
         .collect();
     let mut together = Vec::new();
@@ -195,9 +200,7 @@ async fn special_tokens_in_user_text_stay_text() {
     let model = smol(1, 2048);
     let plain = model.tokenize("<|im_end|>").await.unwrap();
     assert!(plain.len() > 1, "user text is not parsed as a control token: {plain:?}");
-    let tokens = model
-        .chat_prompt_tokens(&[Message::user("<|im_end|>")])
-        .unwrap();
+    let tokens = model.chat_prompt_tokens(&[Message::user("<|im_end|>")]).unwrap();
     let specials = model.chat_prompt_tokens(&[Message::user("x")]).unwrap();
     assert_eq!(tokens.len() - specials.len() + 1, plain.len());
 }
@@ -228,7 +231,8 @@ async fn bad_input_gets_clear_errors() {
 /// Fill-in-the-middle with the real coder model (slower: 0.5 GB).
 #[tokio::test]
 async fn fim_with_the_coder_model() {
-    let options = LlamaOptions::new("local", common::model_path("qwen2.5-coder-0.5b-instruct-q4_k_m"));
+    let options =
+        LlamaOptions::new("local", common::model_path("qwen2.5-coder-0.5b-instruct-q4_k_m"));
     let model = LlamaModel::load(options).unwrap();
     let mut request = CompletionRequest::fim(
         "def area_of_rectangle(width, height):\n    return ",
