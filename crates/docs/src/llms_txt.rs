@@ -800,6 +800,41 @@ pub enum Origin {
     Url(Url),
 }
 
+/// Reads an llms.txt from a file path or an `http(s)://` URL, with the
+/// [`Origin`] its relative links resolve against.
+pub async fn load(input: &str, timeout: Duration) -> Result<(String, Origin), Error> {
+    if input.starts_with("http://") || input.starts_with("https://") {
+        let url = Url::parse(input)
+            .map_err(|e| Error::Url { url: input.to_string(), message: e.to_string() })?;
+        let page = fetch::Client::new(timeout)?.get(&url).await?;
+        if page.status != 200 {
+            return Err(Error::Http {
+                url: url.to_string(),
+                message: format!("HTTP status {}", page.status),
+            });
+        }
+        crate::decode::check_binary(&page.body).map_err(
+            |crate::decode::NotText::Binary { offset, kind }| Error::Binary {
+                input: url.to_string(),
+                offset,
+                kind,
+            },
+        )?;
+        Ok((String::from_utf8_lossy(&page.body).into_owned(), Origin::Url(url)))
+    } else {
+        let path = PathBuf::from(input);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        crate::decode::check_binary(&bytes).map_err(
+            |crate::decode::NotText::Binary { offset, kind }| Error::Binary {
+                input: input.to_string(),
+                offset,
+                kind,
+            },
+        )?;
+        Ok((String::from_utf8_lossy(&bytes).into_owned(), Origin::File(path)))
+    }
+}
+
 /// Validates an llms.txt: structure (per [`parse`]), relative links (a
 /// warning: agents may not know the base), and with
 /// [`CheckOptions::resolve_links`] that every link resolves.
