@@ -92,6 +92,21 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
     Ok(Config { model, sources: files })
 }
 
+/// `suit config`: prints the merged configuration as TOML, after a comment
+/// listing the files it came from in precedence order.
+pub fn show(explicit: Option<&Path>) -> Result<std::process::ExitCode> {
+    let config = load(explicit)?;
+    println!("# effective configuration; read from, lowest precedence first:");
+    println!("#   built-in defaults");
+    for source in &config.sources {
+        println!("#   {}", source.display());
+    }
+    let user = user_config_path().map(|p| p.display().to_string()).unwrap_or_default();
+    println!("# (the user file is {user}; the nearest suit.toml applies per repository)\n");
+    print!("{}", toml::to_string_pretty(&config.model).context("cannot render the config")?);
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Deep-merges `over` into `base`: tables key by key, everything else replaced.
 fn merge(base: &mut toml::Value, over: toml::Value) {
     match (base, over) {

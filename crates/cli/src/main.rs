@@ -34,6 +34,8 @@ enum Command {
     Ask(talk::AskArgs),
     /// An interactive chat with history (commands: /reset, /usage, /exit).
     Chat(talk::ChatArgs),
+    /// Show the effective configuration and the files it was read from.
+    Config,
     /// Manage local model files: list, pull, path, rm.
     Models {
         #[command(subcommand)]
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Ask(args) => talk::ask(args, cli.config.as_deref()).await,
             Command::Chat(args) => talk::chat(args, cli.config.as_deref()).await,
+            Command::Config => config::show(cli.config.as_deref()),
             Command::Models { command } => models::run(command).await,
         }
     });
