@@ -1,0 +1,317 @@
+//! Running the project's checks (tests, build) after a step: sandboxed, with
+//! a timeout that kills the whole process tree, and output trimmed to what a
+//! model (or a person) needs to see.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+
+/// A check to run: a shell command line, like `cargo test` or `pytest -q`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// The command line, run with `sh -c`.
+    pub command: String,
+    /// Killed (with all its children) after this long.
+    pub timeout: Duration,
+    /// Whether the command may use the network. Off by default: checks run
+    /// in a network namespace of their own when the system allows it.
+    pub network: bool,
+}
+
+impl Check {
+    /// A check with a 5-minute timeout and no network.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self { command: command.into(), timeout: Duration::from_secs(300), network: false }
+    }
+}
+
+/// How a check ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Exit code 0.
+    Passed,
+    /// A non-zero exit code (or a signal, as `None`).
+    Failed {
+        /// The exit code, if the process exited normally.
+        code: Option<i32>,
+    },
+    /// Killed at the timeout.
+    TimedOut,
+    /// The command could not be started.
+    NotStarted {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutcome {
+    /// The command line.
+    pub command: String,
+    /// How it ended.
+    pub status: CheckStatus,
+    /// Combined stdout and stderr, trimmed by [`trim_output`].
+    pub output: String,
+    /// Wall time.
+    pub duration: Duration,
+    /// Whether it ran without network access.
+    pub isolated: bool,
+}
+
+impl CheckOutcome {
+    /// Whether the check passed.
+    pub fn passed(&self) -> bool {
+        self.status == CheckStatus::Passed
+    }
+}
+
+/// Most bytes of output kept from a check (the rest is dropped while
+/// reading, so a chatty command cannot exhaust memory).
+const MAX_CAPTURE: usize = 4 << 20;
+
+/// Whether `unshare --net` works here (it needs user namespaces).
+fn can_isolate_network() -> bool {
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OK.get_or_init(|| {
+        std::process::Command::new("unshare")
+            .args(["--net", "--map-root-user", "true"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    })
+}
+
+/// Runs `check` in `dir` and waits for it (or its timeout).
+pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
+    let isolated = !check.network && can_isolate_network();
+    let mut command = if isolated {
+        let mut c = tokio::process::Command::new("unshare");
+        c.args(["--net", "--map-root-user", "--", "sh", "-c", &check.command]);
+        c
+    } else {
+        let mut c = tokio::process::Command::new("sh");
+        c.args(["-c", &check.command]);
+        c
+    };
+    command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let outcome = |status, output: String| CheckOutcome {
+        command: check.command.clone(),
+        status,
+        output,
+        duration: started.elapsed(),
+        isolated,
+    };
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return outcome(
+                CheckStatus::NotStarted {
+                    reason: format!("cannot start `sh` in {}: {e}", dir.display()),
+                },
+                String::new(),
+            )
+        }
+    };
+    let pgid = child.id();
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let read = async move {
+        let (a, b) = tokio::join!(read_capped(stdout), read_capped(stderr));
+        let mut text = a;
+        if !b.is_empty() {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&b);
+        }
+        text
+    };
+    let waited = tokio::time::timeout(check.timeout, async {
+        let (status, text) = tokio::join!(child.wait(), read);
+        (status, text)
+    })
+    .await;
+    match waited {
+        Ok((Ok(status), text)) => {
+            let status = if status.success() {
+                CheckStatus::Passed
+            } else {
+                CheckStatus::Failed { code: status.code() }
+            };
+            outcome(status, trim_output(&text, 60))
+        }
+        Ok((Err(e), text)) => outcome(
+            CheckStatus::NotStarted { reason: format!("waiting for the check failed: {e}") },
+            trim_output(&text, 60),
+        ),
+        Err(_) => {
+            if let Some(pgid) = pgid {
+                // The whole group: `sh -c` and everything it started.
+                unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
+            }
+            outcome(
+                CheckStatus::TimedOut,
+                format!(
+                    "(killed after {} s: the check did not finish in time)",
+                    check.timeout.as_secs()
+                ),
+            )
+        }
+    }
+}
+
+async fn read_capped(mut reader: impl tokio::io::AsyncRead + Unpin) -> String {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = MAX_CAPTURE.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// Keeps what matters of a check's output within about `max_lines` lines:
+/// the lines that report errors and failures (with a little context), then
+/// the end of the output, where test runners print their summary.
+pub fn trim_output(text: &str, max_lines: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max_lines {
+        return text.trim_end().to_string();
+    }
+    const MARKERS: [&str; 12] = [
+        "error",
+        "Error",
+        "FAILED",
+        "FAIL",
+        "failed",
+        "panicked",
+        "assert",
+        "Traceback",
+        "Exception",
+        "expected",
+        "-->",
+        "E   ",
+    ];
+    let tail = max_lines / 3;
+    let budget = max_lines - tail;
+    let mut keep = vec![false; lines.len()];
+    let mut kept = 0;
+    for (i, line) in lines.iter().enumerate().take(lines.len() - tail) {
+        if kept >= budget {
+            break;
+        }
+        if MARKERS.iter().any(|m| line.contains(m)) {
+            for j in i.saturating_sub(1)..(i + 3).min(lines.len()) {
+                if !keep[j] && kept < budget {
+                    keep[j] = true;
+                    kept += 1;
+                }
+            }
+        }
+    }
+    for k in keep.iter_mut().skip(lines.len() - tail) {
+        *k = true;
+    }
+    let mut out = String::new();
+    let mut skipped = 0;
+    for (line, k) in lines.iter().zip(&keep) {
+        if *k {
+            if skipped > 0 {
+                out.push_str(&format!("[... {skipped} lines omitted ...]\n"));
+                skipped = 0;
+            }
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            skipped += 1;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn passing_and_failing_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = run_check(&Check::new("echo fine"), dir.path()).await;
+        assert!(ok.passed(), "{ok:?}");
+        assert_eq!(ok.output, "fine");
+        let bad = run_check(&Check::new("echo broken >&2; exit 3"), dir.path()).await;
+        assert_eq!(bad.status, CheckStatus::Failed { code: Some(3) });
+        assert_eq!(bad.output, "broken");
+    }
+
+    #[tokio::test]
+    async fn a_hanging_check_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("survived");
+        let check = Check {
+            timeout: Duration::from_millis(500),
+            ..Check::new(format!("(sleep 2; touch {}) & sleep 30", marker.display()))
+        };
+        let started = Instant::now();
+        let out = run_check(&check, dir.path()).await;
+        assert_eq!(out.status, CheckStatus::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(!marker.exists(), "a child of the check outlived the timeout");
+    }
+
+    #[tokio::test]
+    async fn checks_have_no_network_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        // Interfaces other than loopback are invisible in the sandbox.
+        let probe = "cat /proc/net/dev | tail -n +3 | grep -v ' lo:' | wc -l";
+        let out = run_check(&Check::new(probe), dir.path()).await;
+        if out.isolated {
+            assert_eq!(out.output.trim(), "0", "{out:?}");
+        } else {
+            assert!(!can_isolate_network());
+        }
+        let open = run_check(&Check { network: true, ..Check::new(probe) }, dir.path()).await;
+        assert!(!open.isolated);
+    }
+
+    #[test]
+    fn trimming_keeps_errors_and_the_summary() {
+        let mut text = String::new();
+        for i in 0..500 {
+            text.push_str(&format!("test case_{i} ... ok\n"));
+        }
+        text.push_str("thread 'x' panicked at src/lib.rs:3:5:\nassertion failed: 1 == 2\n");
+        for i in 0..500 {
+            text.push_str(&format!("test more_{i} ... ok\n"));
+        }
+        text.push_str("test result: FAILED. 999 passed; 1 failed\n");
+        let trimmed = trim_output(&text, 30);
+        assert!(trimmed.lines().count() <= 34, "{trimmed}");
+        assert!(trimmed.contains("panicked at src/lib.rs:3:5"));
+        assert!(trimmed.contains("assertion failed"));
+        assert!(trimmed.ends_with("test result: FAILED. 999 passed; 1 failed"));
+        assert!(trimmed.contains("lines omitted"));
+        assert_eq!(trim_output("short\n", 30), "short");
+    }
+}
