@@ -10,8 +10,13 @@
 
 mod autonomy;
 mod checks;
+mod events;
 mod leash;
 
 pub use autonomy::{Autonomy, UnknownAutonomy};
 pub use checks::{run_check, trim_output, Check, CheckOutcome, CheckStatus};
+pub use events::{
+    Approver, Decision, Event, EventSink, FileSummary, JsonlSink, MemorySink, Outcome,
+    SegmentSummary, Stamped,
+};
 pub use leash::{Leash, LeashStop, StepTooLarge, Tally};
