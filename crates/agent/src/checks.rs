@@ -221,9 +221,10 @@ pub fn trim_output(text: &str, max_lines: usize) -> String {
             break;
         }
         if MARKERS.iter().any(|m| line.contains(m)) {
-            for j in i.saturating_sub(1)..(i + 3).min(lines.len()) {
-                if !keep[j] && kept < budget {
-                    keep[j] = true;
+            let end = (i + 3).min(lines.len());
+            for k in &mut keep[i.saturating_sub(1)..end] {
+                if !*k && kept < budget {
+                    *k = true;
                     kept += 1;
                 }
             }
