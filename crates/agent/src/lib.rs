@@ -11,6 +11,7 @@
 mod autonomy;
 mod checks;
 mod events;
+mod gate;
 mod leash;
 
 pub use autonomy::{Autonomy, UnknownAutonomy};
@@ -19,4 +20,5 @@ pub use events::{
     Approver, Decision, Event, EventSink, FileSummary, JsonlSink, MemorySink, Outcome,
     SegmentSummary, Stamped,
 };
+pub use gate::{check_path, Action, Policy, Verdict};
 pub use leash::{Leash, LeashStop, StepTooLarge, Tally};
