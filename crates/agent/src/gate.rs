@@ -67,9 +67,10 @@ pub struct Policy {
 }
 
 /// Paths never written, at any level.
-const PROTECTED: [&str; 12] = [
+const PROTECTED: [&str; 13] = [
     ".git",
     ".git/**",
+    "**/.git/**",
     ".suit",
     ".suit/**",
     "**/.env",
