@@ -213,7 +213,6 @@ struct Analyzed {
     rel: String,
     abs: PathBuf,
     tokens: usize,
-    outline_tokens: Option<usize>,
     len: usize,
     had_secrets: bool,
 }
@@ -244,7 +243,7 @@ fn load(abs: &Path, rel: &str, clean_len: Option<usize>) -> std::io::Result<Load
     })
 }
 
-fn analyze(c: Candidate, opts: &IngestOptions, outlines: bool) -> Outcome {
+fn analyze(c: Candidate, opts: &IngestOptions) -> Outcome {
     let loaded = match load(&c.abs, &c.rel, None) {
         Ok(l) => l,
         Err(e) => {
@@ -266,11 +265,7 @@ fn analyze(c: Candidate, opts: &IngestOptions, outlines: bool) -> Outcome {
         }
         Loaded::Text { text, findings, replaced } => {
             let tokens = opts.tokenizer.count(&text);
-            let outline_tokens = if outlines {
-                outline::outline(&c.rel, &text).map(|o| opts.tokenizer.count(&o))
-            } else {
-                None
-            };
+
             let warning = (replaced > 0).then(|| {
                 format!(
                     "{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD",
@@ -282,7 +277,6 @@ fn analyze(c: Candidate, opts: &IngestOptions, outlines: bool) -> Outcome {
                     rel: c.rel,
                     abs: c.abs,
                     tokens,
-                    outline_tokens,
                     len: text.len(),
                     had_secrets: !findings.is_empty(),
                 },
@@ -372,12 +366,11 @@ pub fn ingest(
 
     let total = walked.files.len();
     let done = AtomicUsize::new(0);
-    let budgeted = options.token_budget.is_some();
     let outcomes: Vec<Outcome> = walked
         .files
         .into_par_iter()
         .map(|c| {
-            let o = analyze(c, options, budgeted);
+            let o = analyze(c, options);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if n % WINDOW == 0 || n == total {
                 progress(Progress::Read { done: n, total });
@@ -581,6 +574,9 @@ fn stream(
     Ok(())
 }
 
+/// Below this many tokens left, no more file content is tried.
+const MIN_USEFUL: usize = 24;
+
 /// Notice and tree sizes tried, from the most to the least informative, when
 /// the skeleton of a packed digest is too big for the budget.
 const LEVELS: &[(bool, Option<usize>)] =
@@ -622,6 +618,7 @@ fn packed(
         let mut notice = base.clone();
         notice.list_limit = level.1;
         notice.tree_omitted = !level.0;
+        notice.path_only_in_tree = level.0;
         let mut body = String::new();
         let mut shown = 0;
         let mut problems = Vec::new();
@@ -700,17 +697,53 @@ fn packed(
     let overhead = |f: &Analyzed| {
         count(&ctx.renderer.file(1, &f.rel, FileMode::Full, f.tokens, f.tokens, "")) + 2
     };
+    // Outline sizes are computed on demand, in parallel for each run of
+    // files that do not fit in full: parsing every file up front would cost
+    // more than the whole rest of the digest on a large repository.
+    let outline_of = |f: &Analyzed| -> Option<usize> {
+        if !outline::supports(&f.rel) {
+            return None;
+        }
+        match load(&f.abs, &f.rel, (!f.had_secrets).then_some(f.len)) {
+            Ok(Loaded::Text { text, .. }) => outline::outline(&f.rel, &text)
+                .map(|o| ctx.tokenizer.count(&o))
+                .filter(|&t| t > 0 && t < f.tokens),
+            _ => None,
+        }
+    };
+    let mut outlines: Vec<Option<Option<usize>>> = vec![None; files.len()];
     let mut remaining = budget - skeleton;
-    for &i in &order {
-        let f = &files[i];
-        let oh = overhead(f);
-        if f.tokens + oh <= remaining {
-            modes[i] = FileMode::Full;
-            remaining -= f.tokens + oh;
-        } else if let Some(ot) = f.outline_tokens.filter(|&t| t > 0 && t < f.tokens) {
-            if ot + oh <= remaining {
-                modes[i] = FileMode::Outline;
-                remaining -= ot + oh;
+    for chunk in order.chunks(32) {
+        if remaining < MIN_USEFUL {
+            break;
+        }
+        let need: Vec<usize> = chunk
+            .iter()
+            .copied()
+            .filter(|&i| files[i].tokens + overhead(&files[i]) > remaining)
+            .filter(|&i| outline::supports(&files[i].rel))
+            .collect();
+        let computed: Vec<(usize, Option<usize>)> =
+            need.par_iter().map(|&i| (i, outline_of(&files[i]))).collect();
+        for (i, o) in computed {
+            outlines[i] = Some(o);
+        }
+        for &i in chunk {
+            let f = &files[i];
+            let oh = overhead(f);
+            if f.tokens + oh <= remaining {
+                modes[i] = FileMode::Full;
+                remaining -= f.tokens + oh;
+            } else if remaining >= MIN_USEFUL {
+                // Usually computed above; a file that stopped fitting within
+                // this run is parsed here.
+                let Some(ot) = *outlines[i].get_or_insert_with(|| outline_of(f)) else {
+                    continue;
+                };
+                if ot + oh <= remaining {
+                    modes[i] = FileMode::Outline;
+                    remaining -= ot + oh;
+                }
             }
         }
     }
@@ -751,7 +784,7 @@ fn packed(
                 let f = &files[i];
                 match modes[i] {
                     FileMode::PathOnly => continue,
-                    FileMode::Full => match f.outline_tokens.filter(|&t| t > 0 && t < f.tokens) {
+                    FileMode::Full => match *outlines[i].get_or_insert_with(|| outline_of(f)) {
                         Some(ot) => {
                             modes[i] = FileMode::Outline;
                             to_free -= (f.tokens - ot) as isize;
@@ -763,7 +796,7 @@ fn packed(
                     },
                     FileMode::Outline => {
                         modes[i] = FileMode::PathOnly;
-                        to_free -= (f.outline_tokens.unwrap_or(0) + overhead(f)) as isize;
+                        to_free -= (outlines[i].flatten().unwrap_or(0) + overhead(f)) as isize;
                     }
                 }
             }

@@ -73,6 +73,9 @@ pub(crate) struct Notice {
     pub secrets: Vec<String>,
     pub problems: Vec<String>,
     pub tree_omitted: bool,
+    /// Path-only files are marked in the tree, so the notice only counts them.
+    #[serde(skip)]
+    pub path_only_in_tree: bool,
     /// At most this many entries of each list are printed (None: all).
     #[serde(skip)]
     pub list_limit: Option<usize>,
@@ -89,10 +92,9 @@ impl Notice {
     }
 
     fn lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut list = |title: &str, items: &[String]| {
+        let list = |title: &str, items: &[String]| -> Option<String> {
             if items.is_empty() {
-                return;
+                return None;
             }
             let shown = self.list_limit.unwrap_or(usize::MAX).min(items.len());
             let mut line = format!("{title} ({}): {}", items.len(), items[..shown].join(", "));
@@ -104,13 +106,21 @@ impl Notice {
                     items.len() - shown
                 );
             }
-            out.push(line);
+            Some(line)
         };
-        list("Shortened to outlines", &self.outlined);
-        list("Left out, path only", &self.path_only);
-        list("Skipped", &self.skipped);
-        list("Secrets redacted", &self.secrets);
-        list("Problems, content missing", &self.problems);
+        let mut out: Vec<String> = Vec::new();
+        out.extend(list("Shortened to outlines", &self.outlined));
+        if self.path_only_in_tree && !self.path_only.is_empty() {
+            out.push(format!(
+                "Left out, path only ({}): marked [path only] in the directory tree",
+                self.path_only.len()
+            ));
+        } else {
+            out.extend(list("Left out, path only", &self.path_only));
+        }
+        out.extend(list("Skipped", &self.skipped));
+        out.extend(list("Secrets redacted", &self.secrets));
+        out.extend(list("Problems, content missing", &self.problems));
         if self.tree_omitted {
             out.push("The directory tree was left out to fit the token budget.".into());
         }

@@ -139,7 +139,10 @@ fn graded_packing_prefers_named_files_and_readme_then_outlines() {
     assert!(digest.contains("/// Computes value 7."), "outline keeps doc comments");
     assert!(digest.contains("Shortened to outlines (1): src/engine.rs"), "{digest}");
     assert_eq!(mode("tests/gen.py"), FileMode::PathOnly);
-    assert!(digest.contains("Left out, path only (1): tests/gen.py"), "{digest}");
+    assert!(
+        digest.contains("Left out, path only (1): marked [path only] in the directory tree"),
+        "{digest}"
+    );
     assert!(
         digest.contains("gen.py  [path only]") && digest.contains("engine.rs  [outline]"),
         "{digest}"
