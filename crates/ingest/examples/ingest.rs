@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use suit_ingest::{ingest, Format, IngestOptions, Progress, TokenizerKind, DEFAULT_MAX_FILE_SIZE};
+use suit_ingest::{
+    ingest, Format, IngestError, IngestOptions, Progress, TokenizerKind, DEFAULT_MAX_FILE_SIZE,
+};
 
 /// Turn a repository into one text an LLM can read.
 #[derive(Debug, Parser)]
@@ -89,7 +91,17 @@ fn run(args: IngestArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
     };
     let report = match &args.output {
-        None => ingest(&options, &mut std::io::stdout().lock(), &progress)?,
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match ingest(&options, &mut w, &progress) {
+                Ok(r) => r,
+                // `suit ingest | head`: the reader left; not an error.
+                Err(IngestError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    return Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Some(path) => {
             // Write beside the target, then rename: never a half-written digest.
             let dir = path
