@@ -249,6 +249,72 @@ fn error_to_skip(root: &Path, err: &ignore::Error) -> Option<Skipped> {
     }
 }
 
+/// Git keeps tracking a file that matches an ignore rule once it was added;
+/// the walk skips it, so such files are asked from git and added back,
+/// under the same hidden, default-ignore, glob and size rules.
+fn add_tracked_ignored(
+    root: &Path,
+    cfg: &WalkConfig<'_>,
+    include: Option<&GlobSet>,
+    exclude: Option<&GlobSet>,
+    defaults: Option<&GlobSet>,
+    result: &mut WalkResult,
+) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(out) = out else { return };
+    if !out.status.success() || out.stdout.is_empty() {
+        return;
+    }
+    let listed = String::from_utf8_lossy(&out.stdout);
+    for rel in listed.split('\0').filter(|p| !p.is_empty()) {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let (dirs, name) = parts.split_at(parts.len() - 1);
+        let name = name[0];
+        if parts.iter().any(|p| *p == ".git") {
+            continue;
+        }
+        if !cfg.hidden && parts.iter().any(|p| p.starts_with('.')) {
+            continue;
+        }
+        if cfg.default_ignores && dirs.iter().any(|d| is_default_ignored_dir(d)) {
+            continue;
+        }
+        if defaults.is_some_and(|d| d.is_match(name)) {
+            continue;
+        }
+        if include.is_some_and(|i| !i.is_match(rel)) {
+            continue;
+        }
+        let excluded =
+            exclude.is_some_and(|e| (1..=parts.len()).any(|n| e.is_match(parts[..n].join("/"))));
+        if excluded {
+            continue;
+        }
+        let abs = root.join(rel);
+        let Ok(meta) = std::fs::symlink_metadata(&abs) else { continue };
+        let rel = rel.to_string();
+        if meta.file_type().is_symlink() && !cfg.follow_links {
+            result.skipped.push(Skipped { path: rel, reason: SkipReason::Symlink });
+        } else if !abs.is_file() {
+            continue;
+        } else if abs.metadata().map(|m| m.len()).unwrap_or(0) > cfg.max_file_size {
+            let size = abs.metadata().map(|m| m.len()).unwrap_or(0);
+            result.skipped.push(Skipped {
+                path: rel,
+                reason: SkipReason::TooLarge { size, limit: cfg.max_file_size },
+            });
+        } else {
+            result.files.push(Candidate { rel, abs });
+        }
+    }
+}
+
 /// Walks `root` and returns the files to read and the entries skipped on the way.
 pub(crate) fn walk(root: &Path, cfg: &WalkConfig<'_>) -> Result<WalkResult, IngestError> {
     let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
@@ -354,7 +420,18 @@ pub(crate) fn walk(root: &Path, cfg: &WalkConfig<'_>) -> Result<WalkResult, Inge
         })
     });
     let mut result = found.into_inner().expect("walk lock");
+    if meta.is_dir() {
+        add_tracked_ignored(
+            root,
+            cfg,
+            include.as_ref(),
+            exclude.as_ref(),
+            defaults.as_ref(),
+            &mut result,
+        );
+    }
     result.files.sort_by(|a, b| crate::tree::path_order(&a.rel, &b.rel));
+    result.files.dedup_by(|a, b| a.rel == b.rel);
     result.skipped.sort_by(|a, b| crate::tree::path_order(&a.path, &b.path));
     Ok(result)
 }
