@@ -276,7 +276,7 @@ fn add_tracked_ignored(
         let parts: Vec<&str> = rel.split('/').collect();
         let (dirs, name) = parts.split_at(parts.len() - 1);
         let name = name[0];
-        if parts.iter().any(|p| *p == ".git") {
+        if parts.contains(&".git") {
             continue;
         }
         if !cfg.hidden && parts.iter().any(|p| p.starts_with('.')) {
