@@ -24,7 +24,7 @@
 //!     description: "rewrite a.txt".into(),
 //!     changes: vec![FileChange::modify("a.txt", "old\n", "new\n")],
 //! })?;
-//! assert_eq!(ws.log()?[0].files[0].added, 1);
+//! assert_eq!(ws.log(None)?[0].files[0].added, 1);
 //! ws.undo(1, false)?;
 //! assert_eq!(std::fs::read(repo.join("a.txt")).unwrap(), b"old\n");
 //! # Ok(())

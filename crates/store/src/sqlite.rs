@@ -73,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
         before_mode INTEGER,
         after_hash TEXT REFERENCES blobs(hash),
         after_mode INTEGER,
+        created_dirs TEXT NOT NULL,
         PRIMARY KEY (checkpoint_id, ord)
     ) WITHOUT ROWID;
     CREATE TABLE baseline_files (
@@ -282,7 +283,7 @@ const SESSION_COLS: &str = "id, task, repo_root, autonomy, created_ms, ended_ms,
 
 fn load_checkpoint_files(conn: &Connection, id: i64) -> rusqlite::Result<Vec<CheckpointFile>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, before_hash, before_mode, after_hash, after_mode
+        "SELECT path, before_hash, before_mode, after_hash, after_mode, created_dirs
          FROM checkpoint_files WHERE checkpoint_id = ?1 ORDER BY ord",
     )?;
     let rows = stmt.query_map([id], |r| {
@@ -290,9 +291,32 @@ fn load_checkpoint_files(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Che
             path: r.get(0)?,
             before: stored(r.get(1)?, r.get(2)?),
             after: stored(r.get(3)?, r.get(4)?),
+            created_dirs: split_dirs(&r.get::<_, String>(5)?),
         })
     })?;
     rows.collect()
+}
+
+fn append_event_tx(
+    tx: &rusqlite::Transaction<'_>,
+    session: SessionId,
+    kind: &str,
+    payload: &serde_json::Value,
+) -> rusqlite::Result<i64> {
+    let seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?1",
+        [session],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO events (session_id, seq, at_ms, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![session, seq, now_ms(), kind, payload.to_string()],
+    )?;
+    Ok(seq)
+}
+
+fn split_dirs(s: &str) -> Vec<String> {
+    s.split('\n').filter(|d| !d.is_empty()).map(str::to_string).collect()
 }
 
 fn bad_state(s: String) -> rusqlite::Error {
@@ -352,19 +376,7 @@ impl Store for SqliteStore {
         kind: &str,
         payload: &serde_json::Value,
     ) -> Result<i64> {
-        let payload = payload.to_string();
-        self.write(|tx| {
-            let seq: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?1",
-                [session],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                "INSERT INTO events (session_id, seq, at_ms, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![session, seq, now_ms(), kind, payload],
-            )?;
-            Ok(seq)
-        })
+        self.write(|tx| append_event_tx(tx, session, kind, payload))
     }
 
     fn events(&self, session: SessionId, after_seq: i64) -> Result<Vec<Event>> {
@@ -458,10 +470,10 @@ impl Store for SqliteStore {
                 let (bh, bm) = insert_state(tx, &f.before)?;
                 let (ah, am) = insert_state(tx, &f.after)?;
                 tx.execute(
-                    "INSERT INTO checkpoint_files
-                     (checkpoint_id, ord, path, before_hash, before_mode, after_hash, after_mode)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![id, ord as i64, f.path, bh, bm, ah, am],
+                    "INSERT INTO checkpoint_files (checkpoint_id, ord, path,
+                     before_hash, before_mode, after_hash, after_mode, created_dirs)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![id, ord as i64, f.path, bh, bm, ah, am, f.created_dirs.join("\n")],
                 )?;
                 if let Some(s) = new.session {
                     // The first record of a path in a session is its starting state.
@@ -475,6 +487,7 @@ impl Store for SqliteStore {
                     path: f.path.clone(),
                     before: stored(bh, bm),
                     after: stored(ah, am),
+                    created_dirs: f.created_dirs.clone(),
                 });
             }
             if let (Some(s), Some(g)) = (new.session, &new.git) {
@@ -503,10 +516,33 @@ impl Store for SqliteStore {
         to: CheckpointState,
     ) -> Result<bool> {
         self.write(|tx| {
-            Ok(tx.execute(
+            let changed = tx.execute(
                 "UPDATE checkpoints SET state = ?3 WHERE id = ?1 AND state = ?2",
                 params![id, from.as_str(), to.as_str()],
-            )? == 1)
+            )? == 1;
+            let session: Option<(Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT session_id, description FROM checkpoints WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let (true, Some((Some(session), description))) = (changed, session) {
+                let paths: Vec<String> = tx
+                    .prepare_cached(
+                        "SELECT path FROM checkpoint_files WHERE checkpoint_id = ?1 ORDER BY ord",
+                    )?
+                    .query_map([id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let payload = serde_json::json!({
+                    "checkpoint": id,
+                    "from": from.as_str(),
+                    "description": description,
+                    "files": paths,
+                });
+                append_event_tx(tx, session, &format!("checkpoint.{}", to.as_str()), &payload)?;
+            }
+            Ok(changed)
         })
     }
 

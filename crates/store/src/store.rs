@@ -139,6 +139,9 @@ pub struct NewCheckpointFile {
     pub before: FileState,
     /// State the step writes.
     pub after: FileState,
+    /// Ancestor directories the step creates for the file (outermost
+    /// first); undo removes them again if they are empty.
+    pub created_dirs: Vec<String>,
 }
 
 /// Git state of a repository when a session first wrote to it.
@@ -177,6 +180,8 @@ pub struct CheckpointFile {
     pub before: StoredState,
     /// State after the step.
     pub after: StoredState,
+    /// Ancestor directories the step created (outermost first).
+    pub created_dirs: Vec<String>,
 }
 
 /// A stored checkpoint.
@@ -249,7 +254,10 @@ pub trait Store: Send + Sync {
     /// baseline (first state of each file, git snapshot) in one transaction.
     fn record_checkpoint(&self, new: &NewCheckpoint) -> Result<Checkpoint>;
     /// Moves a checkpoint from state `from` to `to`; returns false (and
-    /// changes nothing) if it was not in `from`.
+    /// changes nothing) if it was not in `from`. In the same transaction, a
+    /// checkpoint owned by a session appends `checkpoint.<to>` (for example
+    /// `checkpoint.applied`) to that session's journal, with the checkpoint
+    /// id, previous state, description and paths as payload.
     fn set_checkpoint_state(
         &self,
         id: i64,

@@ -255,7 +255,8 @@ impl Workspace {
                 Some(bytes) => FileState::Present { bytes: bytes.clone(), mode },
                 None => FileState::Absent,
             };
-            files.push(NewCheckpointFile { path, before, after });
+            let created_dirs = missing_dirs(&self.root, &path);
+            files.push(NewCheckpointFile { path, before, after, created_dirs });
         }
         let git = match step.session {
             Some(s) if !self.store.has_baseline(s)? => git_snapshot(&self.root, s),
@@ -317,16 +318,11 @@ impl Workspace {
         let targets: Vec<&Checkpoint> = applied.iter().rev().take(n).collect();
         // Check all targets first, simulating the undo of newer steps.
         let mut expected: HashMap<&str, &StoredState> = HashMap::new();
-        let mut disk: HashMap<&str, Option<String>> = HashMap::new();
         for cp in &targets {
             for f in cp.files.iter().rev() {
                 let now = match expected.get(f.path.as_str()) {
                     Some(s) => hash_of(s),
-                    None => {
-                        let h = self.disk_hash(&f.path)?;
-                        disk.insert(&f.path, h.clone());
-                        h
-                    }
+                    None => self.disk_hash(&f.path)?,
                 };
                 if now != hash_of(&f.after) && !force {
                     return Err(Error::UndoConflict {
@@ -372,10 +368,12 @@ impl Workspace {
         Ok(report)
     }
 
-    /// Steps of this repository, newest first, with unified diffs.
-    pub fn log(&self) -> Result<Vec<StepLog>> {
+    /// Steps of this repository, newest first, with unified diffs: all of
+    /// them, or the newest `limit`.
+    pub fn log(&self, limit: Option<usize>) -> Result<Vec<StepLog>> {
         let mut out = Vec::new();
-        for cp in self.store.checkpoints(&self.repo)?.into_iter().rev() {
+        let all = self.store.checkpoints(&self.repo)?;
+        for cp in all.into_iter().rev().take(limit.unwrap_or(usize::MAX)) {
             let mut files = Vec::with_capacity(cp.files.len());
             for f in &cp.files {
                 let before = self.load(&f.before)?;
@@ -438,6 +436,10 @@ impl Workspace {
             match &f.before {
                 StoredState::Absent => {
                     remove_file(&full)?;
+                    // Directories the step created for this file go too, if empty.
+                    for d in f.created_dirs.iter().rev() {
+                        let _ = std::fs::remove_dir(self.root.join(d));
+                    }
                 }
                 StoredState::Present { hash, mode } => {
                     let bytes = self.store.blob(hash)?.ok_or_else(|| Error::MissingBlob {
@@ -466,6 +468,19 @@ impl Workspace {
             }
         }
     }
+}
+
+/// Ancestor directories of `rel` that do not exist yet, outermost first.
+fn missing_dirs(root: &Path, rel: &str) -> Vec<String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let mut out = Vec::new();
+    for i in 1..parts.len() {
+        let d = parts[..i].join("/");
+        if !root.join(&d).exists() {
+            out.push(d);
+        }
+    }
+    out
 }
 
 fn hash_of(s: &StoredState) -> Option<String> {
@@ -610,7 +625,7 @@ mod tests {
         assert!(matches!(err, Error::RolledBack { .. }), "{err:?}");
         assert!(err.to_string().contains("disk full"));
         assert_original(repo);
-        let log = ws.log().unwrap();
+        let log = ws.log(None).unwrap();
         assert_eq!(log[0].state, CheckpointState::RolledBack);
         assert!(matches!(ws.undo(1, false), Err(Error::NothingToUndo { .. })));
     }
@@ -638,7 +653,7 @@ mod tests {
         assert_eq!(ws.recovery().rolled_back.len(), 1);
         assert!(ws.recovery().left_alone.is_empty());
         assert_original(repo);
-        assert_eq!(ws.log().unwrap()[0].state, CheckpointState::RolledBack);
+        assert_eq!(ws.log(None).unwrap()[0].state, CheckpointState::RolledBack);
         // Recovery is done once.
         drop(ws);
         assert_eq!(open(repo).recovery(), &Recovery::default());
@@ -710,7 +725,7 @@ mod tests {
         let ws = open(repo);
         assert_eq!(ws.recovery().undo_completed, vec![cp.id]);
         assert_original(repo);
-        assert_eq!(ws.log().unwrap()[0].state, CheckpointState::Undone);
+        assert_eq!(ws.log(None).unwrap()[0].state, CheckpointState::Undone);
     }
 
     #[test]

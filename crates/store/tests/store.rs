@@ -247,3 +247,29 @@ fn a_held_write_lock_times_out_with_a_clear_error() {
     tx.rollback().unwrap();
     assert_eq!(store.append_event(s, "x", &json!(1)).unwrap(), 1);
 }
+
+#[test]
+fn damaged_pages_give_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        let s = session(&store);
+        for i in 0..300 {
+            store.append_event(s, "filler", &json!({ "i": i, "text": "x".repeat(200) })).unwrap();
+        }
+    }
+    // Closing the last connection folds the WAL into the main file.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 16 * 4096, "{}", bytes.len());
+    for b in &mut bytes[4096..12 * 4096] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let err = match SqliteStore::open(&path) {
+        Err(e) => e,
+        Ok(store) => store.events(1, 0).unwrap_err(),
+    };
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("move it aside"));
+}

@@ -108,7 +108,7 @@ fn apply_and_undo_round_trip_is_byte_exact() {
     assert_eq!(snapshot(repo), before);
     assert_eq!(mode(&repo.join("run.sh")), 0o755);
     assert_eq!(mode(&repo.join("gone.cfg")), 0o600, "re-created with its mode");
-    assert!(!repo.join("src/deep/new.rs").exists());
+    assert!(!repo.join("src").exists(), "directories the step created are gone");
     assert!(matches!(ws.undo(1, false), Err(Error::NothingToUndo { requested: 1, available: 0 })));
 }
 
@@ -139,7 +139,7 @@ fn undo_n_steps_in_reverse_order() {
     assert_eq!(snapshot(repo), after1);
     ws.undo(1, false).unwrap();
     assert_eq!(snapshot(repo), original);
-    let states: Vec<_> = ws.log().unwrap().iter().map(|s| s.state).collect();
+    let states: Vec<_> = ws.log(None).unwrap().iter().map(|s| s.state).collect();
     assert_eq!(states, vec![CheckpointState::Undone; 3]);
 }
 
@@ -168,7 +168,7 @@ fn stale_expected_content_is_a_conflict_and_writes_nothing() {
     assert_eq!(fs::read(repo.join("a.txt")).unwrap(), b"mine\n");
     let err = ws.apply(&step("exists", vec![FileChange::create("a.txt", "x")])).unwrap_err();
     assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
-    assert!(ws.log().unwrap().is_empty(), "no checkpoint for refused steps");
+    assert!(ws.log(None).unwrap().is_empty(), "no checkpoint for refused steps");
 }
 
 #[test]
@@ -275,7 +275,8 @@ fn log_shows_diffs_newest_first() {
         ],
     ))
     .unwrap();
-    let log = ws.log().unwrap();
+    assert_eq!(ws.log(Some(1)).unwrap()[0].description, "files");
+    let log = ws.log(None).unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].description, "files");
     assert_eq!(log[1].session, Some(sid));
@@ -293,6 +294,11 @@ fn log_shows_diffs_newest_first() {
     let base = store.baseline(sid).unwrap().unwrap();
     assert_eq!(base.files.len(), 1);
     assert_eq!(base.files[0].0, "lib.rs");
+    // Checkpoint transitions of a session land in its journal.
+    ws.undo(2, false).unwrap();
+    let kinds: Vec<String> = store.events(sid, 0).unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["checkpoint.applied", "checkpoint.undoing", "checkpoint.undone"]);
+    assert_eq!(store.events(sid, 0).unwrap()[0].payload["files"][0], "lib.rs");
 }
 
 #[test]
