@@ -141,8 +141,11 @@ fn suitignore_and_globs_apply_on_top_of_git() {
     let root = dir.path();
     nested_negation_repo(root);
     write(root, ".suitignore", "web/\n");
+    write(root, "src/deep/.ignore", "ok.py\n");
     let got = ingested(&local(root));
     assert!(!got.iter().any(|p| p.starts_with("web/")), "{got:?}");
+    assert!(!got.contains("src/deep/er/ok.py") && got.contains("src/deep/er/xy.txt"), "{got:?}");
+    std::fs::remove_file(root.join("src/deep/.ignore")).unwrap();
     let opts = IngestOptions {
         include: vec!["*.rs".into()],
         exclude: vec!["src/deep".into()],
