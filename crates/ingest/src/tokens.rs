@@ -47,12 +47,28 @@ const CACHE_LIMIT: usize = 1 << 20;
 /// cache) and the pre-token counts, for each tokenizer.
 struct ThreadState {
     regex: [Option<Regex>; 2],
+    /// Pre-tokens of up to 15 bytes, packed into an integer key (most of them).
+    small: [FxHashMap<u128, u32>; 2],
     counts: [FxHashMap<Box<str>, u32>; 2],
+}
+
+/// Packs a pre-token of at most 15 bytes, with its length, into a key that
+/// no other pre-token shares.
+fn small_key(piece: &str) -> Option<u128> {
+    let bytes = piece.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..bytes.len()].copy_from_slice(bytes);
+    key[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(key))
 }
 
 thread_local! {
     static STATE: RefCell<ThreadState> = RefCell::new(ThreadState {
         regex: [None, None],
+        small: [FxHashMap::default(), FxHashMap::default()],
         counts: [FxHashMap::default(), FxHashMap::default()],
     });
 }
@@ -112,11 +128,15 @@ impl TokenizerKind {
         let slot = self as usize;
         STATE.with(|state| {
             let mut state = state.borrow_mut();
-            let ThreadState { regex, counts } = &mut *state;
+            let ThreadState { regex, small, counts } = &mut *state;
             let re = regex[slot].get_or_insert_with(|| self.split_regex().clone());
             let cache = &mut counts[slot];
+            let small = &mut small[slot];
             if cache.len() > CACHE_LIMIT {
                 cache.clear();
+            }
+            if small.len() > CACHE_LIMIT {
+                small.clear();
             }
             let mut total = 0usize;
             let mut pos = 0;
@@ -131,13 +151,19 @@ impl TokenizerKind {
                 };
                 let end = split_lookahead(text, m.start(), m.end());
                 let piece = &text[m.start()..end];
-                total += match cache.get(piece) {
-                    Some(&n) => n as usize,
-                    None => {
-                        let n = bpe.encode_ordinary(piece).len();
-                        cache.insert(piece.into(), n as u32);
-                        n
+                total += match small_key(piece) {
+                    Some(key) => {
+                        *small.entry(key).or_insert_with(|| bpe.encode_ordinary(piece).len() as u32)
+                            as usize
                     }
+                    None => match cache.get(piece) {
+                        Some(&n) => n as usize,
+                        None => {
+                            let n = bpe.encode_ordinary(piece).len();
+                            cache.insert(piece.into(), n as u32);
+                            n
+                        }
+                    },
                 };
                 pos = end;
             }
