@@ -149,7 +149,7 @@ pub enum Error {
     MissingBlob {
         /// The blob's sha256.
         hash: String,
-        /// The database file.
+        /// The database file or repository it was looked up for.
         path: PathBuf,
     },
 }

@@ -30,7 +30,9 @@ pub(crate) fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) ->
         .ok_or_else(|| Error::io("write", path, std::io::Error::other("not a file path")))?
         .to_string_lossy()
         .into_owned();
-    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    if !dir.is_dir() {
+        create_dirs_durably(dir)?;
+    }
     let existing_mode = match fs::metadata(path) {
         Ok(m) => Some(file_mode(&m)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -54,6 +56,22 @@ pub(crate) fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) ->
     tmp.as_file().sync_all().map_err(|e| Error::io("flush", tmp.path().to_path_buf(), e))?;
     tmp.persist(path).map_err(|e| Error::io("rename temporary file onto", path, e.error))?;
     sync_dir(dir)
+}
+
+/// Creates `dir` and its missing ancestors, flushing each new entry's parent
+/// so the directories survive a crash along with the file written into them.
+fn create_dirs_durably(dir: &Path) -> Result<()> {
+    let mut missing = Vec::new();
+    let mut d = Some(dir);
+    while let Some(p) = d.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        missing.push(p);
+        d = p.parent();
+    }
+    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    for p in missing.iter().rev() {
+        sync_dir(parent_dir(p))?;
+    }
+    Ok(())
 }
 
 /// Removes the file at `path` (if present) and flushes its directory so the

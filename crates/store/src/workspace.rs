@@ -133,6 +133,8 @@ pub struct Workspace {
     repo: String,
     store: Arc<dyn Store>,
     recovery: Recovery,
+    /// Serialises apply and undo between threads of this process.
+    writing: std::sync::Mutex<()>,
     _lock: File,
 }
 
@@ -178,7 +180,14 @@ impl Workspace {
             Err(fs4::TryLockError::Error(e)) => return Err(Error::io("lock", &lock_path, e)),
         }
         let repo = root.to_string_lossy().into_owned();
-        let mut ws = Workspace { root, repo, store, recovery: Recovery::default(), _lock: lock };
+        let mut ws = Workspace {
+            root,
+            repo,
+            store,
+            recovery: Recovery::default(),
+            writing: std::sync::Mutex::new(()),
+            _lock: lock,
+        };
         ws.recovery = ws.recover()?;
         Ok(ws)
     }
@@ -222,6 +231,7 @@ impl Workspace {
     /// [`Workspace::apply`] with a hook called after each written file (with
     /// the count written so far), for crash tests.
     pub(crate) fn apply_with(&self, step: &Step, failpoint: Failpoint<'_>) -> Result<Checkpoint> {
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         if step.changes.is_empty() {
             return Err(Error::InvalidStep("the step changes no file".into()));
         }
@@ -306,6 +316,7 @@ impl Workspace {
     /// was changed after its step, unless `force`, in which case the
     /// overwritten bytes are kept as blobs (see [`UndoReport::displaced`]).
     pub fn undo(&self, n: usize, force: bool) -> Result<UndoReport> {
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let applied: Vec<Checkpoint> = self
             .store
             .checkpoints(&self.repo)?

@@ -390,3 +390,29 @@ fn dirty_git_tree_is_restored_exactly() {
     assert_eq!(snapshot(repo), files_before);
     assert_eq!(git(repo, &["status", "--porcelain"]), status_before);
 }
+
+#[test]
+fn racing_steps_on_one_file_cannot_both_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.txt"), "v0\n").unwrap();
+    let ws = Arc::new(open(dir.path()));
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let ws = ws.clone();
+            std::thread::spawn(move || {
+                ws.apply(&step(
+                    "race",
+                    vec![FileChange::modify("a.txt", "v0\n", format!("thread {i}\n"))],
+                ))
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, Error::Conflict { .. })));
+    ws.undo(1, false).unwrap();
+    assert_eq!(fs::read(dir.path().join("a.txt")).unwrap(), b"v0\n");
+}
