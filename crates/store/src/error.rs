@@ -50,7 +50,7 @@ pub enum PathError {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The database file is damaged or is not a SQLite database.
-    #[error("database {path} is corrupt or not a suit database ({detail}); move it aside (for example rename it to suit.db.bad) and suit will start a fresh one")]
+    #[error("database {path} is corrupt or not a suit database ({detail})\n  fix: move it aside (for example rename it to suit.db.bad); suit starts a fresh one")]
     Corrupt {
         /// The database file.
         path: PathBuf,
@@ -58,7 +58,7 @@ pub enum Error {
         detail: String,
     },
     /// Another process held the database lock for too long.
-    #[error("database {path} stayed locked by another process for {waited_ms} ms; close other suit processes working on this repository and retry")]
+    #[error("database {path} stayed locked by another process for {waited_ms} ms\n  fix: close other suit processes working on this repository and retry")]
     Locked {
         /// The database file.
         path: PathBuf,
@@ -66,7 +66,7 @@ pub enum Error {
         waited_ms: u64,
     },
     /// The database was written by a newer suit.
-    #[error("database {path} has schema version {found}, newer than this suit understands (up to {supported}); upgrade suit or pass another database path")]
+    #[error("database {path} has schema version {found}, newer than this suit understands (up to {supported})\n  fix: upgrade suit, or use another database path")]
     NewerSchema {
         /// The database file.
         path: PathBuf,
@@ -76,30 +76,28 @@ pub enum Error {
         supported: i64,
     },
     /// Any other SQLite failure.
-    #[error("database {path}: {source}")]
+    #[error("database {path}: {cause}")]
     Sqlite {
         /// The database file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// A file system operation failed.
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path}: {cause}")]
     Io {
         /// What suit was doing (`read`, `write`, `remove`, ...).
         op: &'static str,
         /// The file concerned.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A path was refused.
     #[error(transparent)]
     Path(#[from] PathError),
     /// The file on disk is not what the step expected; nothing was written.
-    #[error("{path} changed on disk since the step was proposed (expected {expected}, found {found}); nothing was written: re-read the file and propose the step again")]
+    #[error("{path} changed on disk since the step was proposed (expected {expected}, found {found}); nothing was written\n  fix: re-read the file and propose the step again")]
     Conflict {
         /// Repo-relative path.
         path: String,
@@ -109,7 +107,7 @@ pub enum Error {
         found: String,
     },
     /// Undo refused: a file was changed after the step.
-    #[error("cannot undo step {step}: {path} was changed after that step (now {found}); save your change elsewhere and retry, or force the undo (your current bytes are kept in the store)")]
+    #[error("cannot undo step {step}: {path} was changed after that step (now {found}); nothing was undone\n  fix: save or commit your change and retry, or force the undo (your current bytes are then kept in the store)")]
     UndoConflict {
         /// The step that could not be undone.
         step: i64,
@@ -131,7 +129,7 @@ pub enum Error {
     InvalidStep(String),
     /// Writing a step failed part-way; the files already written were restored.
     #[error(
-        "step {step} failed while writing {path} and was rolled back (no file changed): {source}"
+        "step {step} failed while writing {path} and was rolled back (no file changed): {cause}"
     )]
     RolledBack {
         /// The checkpoint id.
@@ -139,8 +137,7 @@ pub enum Error {
         /// The file being written when it failed.
         path: String,
         /// The cause.
-        #[source]
-        source: Box<Error>,
+        cause: Box<Error>,
     },
     /// A stored blob is missing or does not match its hash.
     #[error(
@@ -156,6 +153,6 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { op, path: path.into(), source }
+        Error::Io { op, path: path.into(), cause: source }
     }
 }

@@ -229,7 +229,7 @@ fn map_err(path: &Path, err: rusqlite::Error) -> Error {
             _ => {}
         }
     }
-    Error::Sqlite { path: path.to_path_buf(), source: err }
+    Error::Sqlite { path: path.to_path_buf(), cause: err }
 }
 
 pub(crate) fn now_ms() -> i64 {

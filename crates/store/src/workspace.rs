@@ -173,7 +173,7 @@ impl Workspace {
                     "lock",
                     &lock_path,
                     std::io::Error::other(
-                        "another suit process is changing files in this repository; wait for it to finish",
+                        "another suit process is changing files in this repository\n  fix: wait for it to finish, or stop it",
                     ),
                 ))
             }
@@ -288,17 +288,20 @@ impl Workspace {
             }
             .and_then(|()| failpoint(i + 1));
             if let Err(err) = written {
-                let restored = self.restore_before(&cp, false);
-                self.store.set_checkpoint_state(
-                    cp.id,
-                    CheckpointState::Pending,
-                    CheckpointState::RolledBack,
-                )?;
-                restored?;
+                // If restoring fails too, the checkpoint stays pending and the
+                // next open retries the rollback.
+                let left = self.restore_before(&cp, false)?;
+                if left.is_empty() {
+                    self.store.set_checkpoint_state(
+                        cp.id,
+                        CheckpointState::Pending,
+                        CheckpointState::RolledBack,
+                    )?;
+                }
                 return Err(Error::RolledBack {
                     step: cp.id,
                     path: f.path.clone(),
-                    source: Box::new(err),
+                    cause: Box::new(err),
                 });
             }
         }
