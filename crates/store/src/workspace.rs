@@ -212,8 +212,8 @@ impl Workspace {
         &self.recovery
     }
 
-    /// Reads a repo-relative file through the same path checks as writes
-    /// (`None` if it does not exist).
+    /// Reads a repo-relative file through the same path checks as writes, so
+    /// protected files (secrets, `.git/`) are refused (`None` if it does not exist).
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let (_, full) = resolve(&self.root, path)?;
         Ok(read_state(&full)?.map(|(b, _)| b))
