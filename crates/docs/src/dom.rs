@@ -123,6 +123,19 @@ impl Dom {
         n
     }
 
+    /// Is there any non-whitespace text below `id`? Stops at the first.
+    pub fn has_text(&self, id: NodeId) -> bool {
+        let mut stack = vec![id];
+        while let Some(i) = stack.pop() {
+            match &self.node(i).data {
+                Data::Text(t) if t.bytes().any(|b| !b.is_ascii_whitespace()) => return true,
+                Data::Text(_) => {}
+                _ => stack.extend(self.children(i)),
+            }
+        }
+        false
+    }
+
     /// Depth-first search for the first element satisfying `pred`.
     pub fn find(&self, from: NodeId, pred: &dyn Fn(NodeId) -> bool) -> Option<NodeId> {
         let mut stack = vec![from];

@@ -241,11 +241,11 @@ pub(crate) fn content_root(dom: &Dom) -> NodeId {
         _ => mains.iter().copied().filter(|&m| !hidden(dom, m)).max_by_key(|&m| dom.text_len(m)),
     };
     if let Some(best) = best {
-        if dom.text_len(best) > 0 {
+        if dom.has_text(best) {
             return best;
         }
     }
-    if articles.len() == 1 && dom.text_len(articles[0]) > 0 {
+    if articles.len() == 1 && dom.has_text(articles[0]) {
         return articles[0];
     }
     densest(dom).unwrap_or(0)
