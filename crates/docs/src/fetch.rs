@@ -178,8 +178,9 @@ fn in_scope(scope: &Url, u: &Url) -> bool {
 }
 
 /// Crawls the site below `start`'s folder (same origin, same path prefix),
-/// breadth first, honouring robots.txt, with at most `opts.concurrency`
-/// requests in flight and at most `opts.max_pages` pages.
+/// breadth first, honouring robots.txt (rules for `suit-docs` and its
+/// Crawl-delay), with at most `opts.concurrency` requests in flight and at
+/// most `opts.max_pages` pages.
 ///
 /// Fails only if the start page itself cannot be fetched.
 pub async fn crawl(start: &Url, opts: &CrawlOptions) -> Result<CrawlReport, Error> {
@@ -194,6 +195,13 @@ pub async fn crawl(start: &Url, opts: &CrawlOptions) -> Result<CrawlReport, Erro
         Err(_) => None,
     };
     let allowed = |u: &Url| robots.as_ref().is_none_or(|r| r.allowed(u.as_str()));
+    // A robots.txt Crawl-delay means one request at a time, that far apart.
+    let delay = robots
+        .as_ref()
+        .and_then(|r| r.delay)
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map(|d| Duration::from_secs_f32(d.min(30.0)));
+    let concurrency = if delay.is_some() { 1 } else { opts.concurrency.max(1) };
     let mut report = CrawlReport::default();
     let mut seen: HashSet<String> = HashSet::new();
     let mut queue: VecDeque<Url> = VecDeque::new();
@@ -201,7 +209,7 @@ pub async fn crawl(start: &Url, opts: &CrawlOptions) -> Result<CrawlReport, Erro
     start.set_fragment(None);
     seen.insert(start.to_string());
     queue.push_back(start.clone());
-    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let sem = Arc::new(Semaphore::new(concurrency));
     let mut tasks: JoinSet<(Url, Result<Fetched, Error>)> = JoinSet::new();
     let mut started = 0usize;
     loop {
@@ -217,6 +225,9 @@ pub async fn crawl(start: &Url, opts: &CrawlOptions) -> Result<CrawlReport, Erro
             tasks.spawn(async move {
                 let _permit = sem.acquire_owned().await;
                 let r = client.get(&url).await;
+                if let Some(d) = delay {
+                    tokio::time::sleep(d).await;
+                }
                 (url, r)
             });
         }

@@ -266,3 +266,20 @@ async fn single_page_over_http() {
     let err = suit_docs::fetch::fetch_markdown(&missing, &opts, t).await.unwrap_err().to_string();
     assert!(err.ends_with("nope.html: HTTP status 404"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_delay_from_robots_txt_is_honoured() {
+    let mut pages = site();
+    pages.insert(
+        "/robots.txt".into(),
+        ("text/plain".into(), b"User-agent: *\nCrawl-delay: 0.2\n".to_vec()),
+    );
+    let (origin, stats) = server::serve(pages, Duration::from_millis(0)).await;
+    let start = Url::parse(&format!("{origin}/docs/")).unwrap();
+    let opts = CrawlOptions { concurrency: 4, max_pages: 4, timeout: Duration::from_secs(5) };
+    let t0 = std::time::Instant::now();
+    let report = suit_docs::fetch::crawl(&start, &opts).await.unwrap();
+    assert_eq!(report.pages.len(), 4);
+    assert_eq!(stats.max_in_flight.load(Ordering::SeqCst), 1, "one request at a time");
+    assert!(t0.elapsed() >= Duration::from_millis(600), "{:?}", t0.elapsed());
+}
