@@ -167,7 +167,17 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Wraps text in CDATA. Characters XML 1.0 forbids even there (most C0
+/// controls) become U+FFFD, so the document always parses.
 fn cdata(s: &str) -> String {
+    let invalid = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    let cleaned;
+    let s = if s.contains(invalid) {
+        cleaned = s.replace(invalid, "\u{FFFD}");
+        cleaned.as_str()
+    } else {
+        s
+    };
     format!("<![CDATA[{}]]>", s.replace("]]>", "]]]]><![CDATA[>"))
 }
 
@@ -415,6 +425,8 @@ mod tests {
         let seg = x.file(0, "a&b", FileMode::Full, 1, 1, "x]]>y");
         assert!(seg.contains("path=\"a&amp;b\""), "{seg}");
         assert!(seg.contains("<![CDATA[x]]]]><![CDATA[>y]]>"), "{seg}");
+        let seg = x.file(0, "c", FileMode::Full, 1, 1, "a\u{c}b\u{1b}[0m\tc\n");
+        assert!(seg.contains("<![CDATA[a\u{FFFD}b\u{FFFD}[0m\tc\n]]>"), "{seg}");
     }
 
     #[test]
