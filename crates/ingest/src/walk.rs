@@ -6,10 +6,12 @@
 //! vendored dependencies, minified assets), hidden-file filtering, user globs
 //! and a maximum file size.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use serde::Serialize;
 
@@ -272,6 +274,7 @@ fn add_tracked_ignored(
         return;
     }
     let listed = String::from_utf8_lossy(&out.stdout);
+    let mut matchers = HashMap::new();
     for rel in listed.split('\0').filter(|p| !p.is_empty()) {
         let parts: Vec<&str> = rel.split('/').collect();
         let (dirs, name) = parts.split_at(parts.len() - 1);
@@ -297,6 +300,9 @@ fn add_tracked_ignored(
             continue;
         }
         let abs = root.join(rel);
+        if excluded_by_own_ignore_files(root, &abs, &mut matchers) {
+            continue;
+        }
         let Ok(meta) = std::fs::symlink_metadata(&abs) else { continue };
         let rel = rel.to_string();
         if meta.file_type().is_symlink() && !cfg.follow_links {
@@ -313,6 +319,49 @@ fn add_tracked_ignored(
             result.files.push(Candidate { rel, abs });
         }
     }
+}
+
+/// Do the non-git ignore files (`.ignore`, `.suitignore`) in the directories
+/// from `root` down to `path` exclude it? The deepest match wins, as in a walk.
+fn excluded_by_own_ignore_files(
+    root: &Path,
+    path: &Path,
+    matchers: &mut HashMap<PathBuf, Option<Gitignore>>,
+) -> bool {
+    let mut verdict = false;
+    let mut dir = root.to_path_buf();
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut parts: Vec<_> = rel.components().collect();
+    parts.pop();
+    for i in 0..=parts.len() {
+        if i > 0 {
+            dir.push(parts[i - 1]);
+        }
+        let matcher = matchers.entry(dir.clone()).or_insert_with(|| {
+            let mut builder = GitignoreBuilder::new(&dir);
+            let mut any = false;
+            for name in [".ignore", SUITIGNORE] {
+                let file = dir.join(name);
+                if file.is_file() {
+                    any = true;
+                    let _ = builder.add(file);
+                }
+            }
+            if any {
+                builder.build().ok()
+            } else {
+                None
+            }
+        });
+        if let Some(m) = matcher {
+            match m.matched_path_or_any_parents(path, false) {
+                ignore::Match::Ignore(_) => verdict = true,
+                ignore::Match::Whitelist(_) => verdict = false,
+                ignore::Match::None => {}
+            }
+        }
+    }
+    verdict
 }
 
 /// Walks `root` and returns the files to read and the entries skipped on the way.

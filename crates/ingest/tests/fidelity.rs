@@ -144,6 +144,11 @@ fn suitignore_and_globs_apply_on_top_of_git() {
     write(root, "src/deep/.ignore", "ok.py\n");
     let got = ingested(&local(root));
     assert!(!got.iter().any(|p| p.starts_with("web/")), "{got:?}");
+    assert!(got.contains("generated/tracked.rs"));
+    // A tracked, git-ignored file is still subject to .suitignore and .ignore.
+    write(root, "generated/.ignore", "tracked.rs\n");
+    assert!(!ingested(&local(root)).contains("generated/tracked.rs"));
+    std::fs::remove_file(root.join("generated/.ignore")).unwrap();
     assert!(!got.contains("src/deep/er/ok.py") && got.contains("src/deep/er/xy.txt"), "{got:?}");
     std::fs::remove_file(root.join("src/deep/.ignore")).unwrap();
     let opts = IngestOptions {
