@@ -28,6 +28,8 @@
 //! # Ok::<(), suit_ingest::IngestError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod classify;
 mod error;
 mod outline;
