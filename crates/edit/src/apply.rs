@@ -41,7 +41,9 @@ impl FileChange {
     /// The relative path.
     pub fn path(&self) -> &str {
         match self {
-            FileChange::Created { path, .. } | FileChange::Modified { path, .. } | FileChange::Deleted { path, .. } => path,
+            FileChange::Created { path, .. }
+            | FileChange::Modified { path, .. }
+            | FileChange::Deleted { path, .. } => path,
         }
     }
 
@@ -49,7 +51,9 @@ impl FileChange {
     pub fn before(&self) -> Option<&str> {
         match self {
             FileChange::Created { .. } => None,
-            FileChange::Modified { before, .. } | FileChange::Deleted { before, .. } => Some(before),
+            FileChange::Modified { before, .. } | FileChange::Deleted { before, .. } => {
+                Some(before)
+            }
         }
     }
 
@@ -65,8 +69,12 @@ impl FileChange {
     pub fn reverse(&self) -> FileChange {
         let path = self.path().to_string();
         match self {
-            FileChange::Created { after, .. } => FileChange::Deleted { path, before: after.clone() },
-            FileChange::Deleted { before, .. } => FileChange::Created { path, after: before.clone() },
+            FileChange::Created { after, .. } => {
+                FileChange::Deleted { path, before: after.clone() }
+            }
+            FileChange::Deleted { before, .. } => {
+                FileChange::Created { path, after: before.clone() }
+            }
             FileChange::Modified { before, after, .. } => {
                 FileChange::Modified { path, before: after.clone(), after: before.clone() }
             }
@@ -101,7 +109,10 @@ pub(crate) fn split_lines(text: &str) -> Vec<&str> {
 /// does not exist). Returns one change per file whose content changed, in
 /// the order the reply first names them, or the first error: nothing is
 /// half-applied.
-pub fn apply(edits: &[Edit], files: &dyn Fn(&Path) -> Option<String>) -> Result<Vec<FileChange>, EditError> {
+pub fn apply(
+    edits: &[Edit],
+    files: &dyn Fn(&Path) -> Option<String>,
+) -> Result<Vec<FileChange>, EditError> {
     let mut states: Vec<(String, Option<String>, Option<String>)> = Vec::new();
     for (index, edit) in edits.iter().enumerate() {
         let block = index + 1;
@@ -130,7 +141,12 @@ pub fn apply(edits: &[Edit], files: &dyn Fn(&Path) -> Option<String>) -> Result<
         .collect())
 }
 
-fn apply_one(path: &str, block: usize, kind: &EditKind, current: Option<&str>) -> Result<String, EditError> {
+fn apply_one(
+    path: &str,
+    block: usize,
+    kind: &EditKind,
+    current: Option<&str>,
+) -> Result<String, EditError> {
     match kind {
         EditKind::WholeFile { content } => Ok(adapt(content, current)),
         EditKind::Region { start, end, content } => {
@@ -153,7 +169,9 @@ fn apply_one(path: &str, block: usize, kind: &EditKind, current: Option<&str>) -
         EditKind::SearchReplace { search, replace } => {
             if search.trim().is_empty() {
                 return match current {
-                    Some(c) if !c.trim().is_empty() => Err(EditError::FileExists { path: path.to_string(), block }),
+                    Some(c) if !c.trim().is_empty() => {
+                        Err(EditError::FileExists { path: path.to_string(), block })
+                    }
                     _ => Ok(adapt(replace, current)),
                 };
             }
@@ -165,13 +183,19 @@ fn apply_one(path: &str, block: usize, kind: &EditKind, current: Option<&str>) -
             let wanted = content_lines(&search_text);
             let file: Vec<&str> = doc.lines.iter().map(String::as_str).collect();
             let found = find(&file, &wanted).map_err(|miss| match miss {
-                Miss::None(closest) => EditError::NoMatch { path: path.to_string(), block, closest },
-                Miss::Ambiguous(lines) => EditError::Ambiguous { path: path.to_string(), block, lines },
+                Miss::None(closest) => {
+                    EditError::NoMatch { path: path.to_string(), block, closest }
+                }
+                Miss::Ambiguous(lines) => {
+                    EditError::Ambiguous { path: path.to_string(), block, lines }
+                }
             })?;
             let replace_text = replace.replace("\r\n", "\n");
             let replacement = content_lines(&replace_text);
             let new: Vec<String> = match &found.indent {
-                Some((file_indent, search_indent)) => reindent(&replacement, file_indent, search_indent),
+                Some((file_indent, search_indent)) => {
+                    reindent(&replacement, file_indent, search_indent)
+                }
                 None => replacement.into_iter().map(String::from).collect(),
             };
             doc.lines.splice(found.start..found.start + found.len, new);
@@ -219,7 +243,11 @@ impl Doc {
         let crlf = text.contains("\r\n") && !text.replace("\r\n", "").contains('\n');
         let body = if crlf { text.replace("\r\n", "\n") } else { text.to_string() };
         let trailing_newline = body.ends_with('\n');
-        let lines = if body.is_empty() { Vec::new() } else { content_lines(&body).into_iter().map(String::from).collect() };
+        let lines = if body.is_empty() {
+            Vec::new()
+        } else {
+            content_lines(&body).into_iter().map(String::from).collect()
+        };
         Doc { lines, trailing_newline, crlf }
     }
 

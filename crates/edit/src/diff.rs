@@ -78,7 +78,13 @@ impl FileDiff {
                 let old = first.1.start - before..last.1.end + after;
                 let new = first.2.start - before..last.2.end + after;
                 let start = |r: &Range<usize>| if r.is_empty() { r.start } else { r.start + 1 };
-                let mut text = format!("@@ -{},{} +{},{} @@\n", start(&old), old.len(), start(&new), new.len());
+                let mut text = format!(
+                    "@@ -{},{} +{},{} @@\n",
+                    start(&old),
+                    old.len(),
+                    start(&new),
+                    new.len()
+                );
                 let (mut added, mut removed) = (0, 0);
                 (old.start..first.1.start).for_each(|i| push_line(&mut text, ' ', a[i]));
                 for op in &ops[group] {
@@ -130,7 +136,8 @@ impl FileDiff {
         let (a, b) = (split_lines(&self.old), split_lines(&self.new));
         let mut out = String::with_capacity(self.new.len().max(self.old.len()));
         let mut at = 0;
-        let chosen = self.hunks.iter().enumerate().filter(|(k, _)| accepted.contains(k)).map(|(_, h)| h);
+        let chosen =
+            self.hunks.iter().enumerate().filter(|(k, _)| accepted.contains(k)).map(|(_, h)| h);
         for hunk in chosen {
             a[at..hunk.old.start].iter().for_each(|l| out.push_str(l));
             b[hunk.new.clone()].iter().for_each(|l| out.push_str(l));

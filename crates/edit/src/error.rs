@@ -91,7 +91,9 @@ pub enum EditError {
         lines: Vec<usize>,
     },
     /// A region lies outside the file.
-    #[error("the region {start}-{end} of {path} is outside the file, which has {file_lines} lines")]
+    #[error(
+        "the region {start}-{end} of {path} is outside the file, which has {file_lines} lines"
+    )]
     RegionOutOfRange {
         /// The path.
         path: String,

@@ -9,6 +9,26 @@ use crate::EditFormat;
 /// and `/` that ends in an extension). Paths should be valid ([`check_path`](crate::check_path))
 /// and contain no whitespace.
 pub fn grammar(format: EditFormat, paths: &[&str]) -> String {
+    build(format, paths, None)
+}
+
+/// As [`grammar()`], with at most `max_lines` lines in each SEARCH, REPLACE
+/// or fenced section and at most `max_blocks` blocks (files, for
+/// `WholeFile`): the leash, enforced while decoding. It also makes the
+/// model stop: an unbounded grammar lets a weak model add blocks until
+/// `max_tokens`.
+pub fn grammar_limited(
+    format: EditFormat,
+    paths: &[&str],
+    max_lines: usize,
+    max_blocks: usize,
+) -> String {
+    build(format, paths, Some((max_lines, max_blocks.max(1))))
+}
+
+fn build(format: EditFormat, paths: &[&str], limits: Option<(usize, usize)>) -> String {
+    let many = limits.map_or("*".to_string(), |(n, _)| format!("{{0,{n}}}"));
+    let more = limits.map_or("*".to_string(), |(_, b)| format!("{{0,{}}}", b - 1));
     let path = if paths.is_empty() {
         "path ::= (segment \"/\")* segment \".\" [a-zA-Z0-9]+\nsegment ::= [a-zA-Z0-9_] [a-zA-Z0-9_.-]*\n".to_string()
     } else {
@@ -18,23 +38,26 @@ pub fn grammar(format: EditFormat, paths: &[&str]) -> String {
     let rest = "rest ::= [^\\n]* \"\\n\"\n";
     match format {
         EditFormat::SearchReplace => format!(
-            "root ::= block (\"\\n\"? block)*\n\
-             block ::= path \"\\n<<<<<<< SEARCH\\n\" line* \"=======\\n\" line* \">>>>>>> REPLACE\\n\"\n\
+            "root ::= block (\"\\n\"? block){more}\n\
+             block ::= path \"\\n<<<<<<< SEARCH\\n\" line{many} \"=======\\n\" line{many} \">>>>>>> REPLACE\\n\"\n\
              {path}{}{rest}",
             not_starting_with(&['<', '=', '>'], 5, "line")
         ),
         EditFormat::WholeFile => format!(
-            "root ::= file (\"\\n\" file)* \"\\n\"?\n\
+            "root ::= file (\"\\n\" file){more} \"\\n\"?\n\
              file ::= path \"\\n```\" lang \"\\n\" body \"```\"\n\
              {path}{}",
-            fence_body()
+            fence_body(&many)
         ),
-        EditFormat::Region => format!("root ::= \"```\" lang \"\\n\" body \"```\" \"\\n\"?\n{}", fence_body()),
+        EditFormat::Region => format!("root ::= \"```\" lang \"\\n\" body \"```\" \"\\n\"?\n{}", fence_body(&many)),
     }
 }
 
-fn fence_body() -> String {
-    format!("lang ::= [a-z]*\nbody ::= bline*\n{}rest ::= [^\\n]* \"\\n\"\n", not_starting_with(&['`'], 3, "bline"))
+fn fence_body(many: &str) -> String {
+    format!(
+        "lang ::= [a-z]*\nbody ::= bline{many}\n{}rest ::= [^\\n]* \"\\n\"\n",
+        not_starting_with(&['`'], 3, "bline")
+    )
 }
 
 /// Rules named `name` for one line (with its `\n`) that does not start
@@ -53,7 +76,10 @@ fn not_starting_with(chars: &[char], run: usize, name: &str) -> String {
             } else {
                 String::new()
             };
-            out.push_str(&format!("{name}-{k}-{depth} ::= \"\\n\" | [^{}\\n] rest{more}\n", escape_class(*c)));
+            out.push_str(&format!(
+                "{name}-{k}-{depth} ::= \"\\n\" | [^{}\\n] rest{more}\n",
+                escape_class(*c)
+            ));
         }
     }
     out
@@ -97,6 +123,19 @@ mod tests {
     }
 
     #[test]
+    fn limited_grammars_bound_every_section() {
+        let g = grammar_limited(EditFormat::SearchReplace, &["a.py"], 7, 2);
+        assert!(g.starts_with("root ::= block (\"\\n\"? block){0,1}\n"), "{g}");
+        assert!(g.contains("line{0,7} \"=======\\n\" line{0,7}"), "{g}");
+        assert!(!g.contains("line*"), "{g}");
+        for format in [EditFormat::WholeFile, EditFormat::Region] {
+            let g = grammar_limited(format, &["a.py"], 3, 1);
+            assert!(g.contains("body ::= bline{0,3}\n"), "{g}");
+            assert!(grammar(format, &["a.py"]).contains("body ::= bline*\n"));
+        }
+    }
+
+    #[test]
     fn marker_lines_are_excluded_from_content() {
         let g = not_starting_with(&['='], 3, "l");
         assert_eq!(
@@ -110,7 +149,8 @@ mod tests {
         for format in [EditFormat::SearchReplace, EditFormat::WholeFile, EditFormat::Region] {
             for paths in [&[][..], &["a.py"][..]] {
                 let g = grammar(format, paths);
-                let defined: Vec<&str> = g.lines().filter_map(|l| l.split(" ::= ").next()).collect();
+                let defined: Vec<&str> =
+                    g.lines().filter_map(|l| l.split(" ::= ").next()).collect();
                 for line in g.lines() {
                     let body = line.split_once(" ::= ").expect("one rule per line").1;
                     let mut in_literal = false;
@@ -122,10 +162,18 @@ mod tests {
                             '"' if !in_class && prev != '\\' => in_literal = !in_literal,
                             '[' if !in_literal && prev != '\\' => in_class = true,
                             ']' if in_class && prev != '\\' => in_class = false,
-                            c if !in_literal && !in_class && (c.is_ascii_alphanumeric() || c == '-') => word.push(c),
+                            c if !in_literal
+                                && !in_class
+                                && (c.is_ascii_alphanumeric() || c == '-') =>
+                            {
+                                word.push(c)
+                            }
                             _ => {
                                 if !word.is_empty() && !in_literal && !in_class {
-                                    assert!(defined.contains(&word.as_str()), "{word} undefined in\n{g}");
+                                    assert!(
+                                        defined.contains(&word.as_str()),
+                                        "{word} undefined in\n{g}"
+                                    );
                                 }
                                 word.clear();
                             }

@@ -24,7 +24,7 @@ pub mod prompts;
 pub use apply::{apply, changed_lines, FileChange};
 pub use diff::{FileDiff, Hunk};
 pub use error::{Closest, EditError};
-pub use grammar::grammar;
+pub use grammar::{grammar, grammar_limited};
 pub use matching::MatchPass;
 pub use parse::parse;
 pub use path::check_path;
@@ -59,7 +59,8 @@ pub const WHOLE_FILE_MAX_LINES: usize = 30;
 /// changed lines. When the target is a named line range (a region), a
 /// `WholeFile` answer means: use [`EditFormat::Region`] for that range.
 pub fn choose_format(target_lines: usize, model_is_small: bool) -> EditFormat {
-    let limit = if model_is_small { SMALL_MODEL_WHOLE_FILE_MAX_LINES } else { WHOLE_FILE_MAX_LINES };
+    let limit =
+        if model_is_small { SMALL_MODEL_WHOLE_FILE_MAX_LINES } else { WHOLE_FILE_MAX_LINES };
     if target_lines <= limit {
         EditFormat::WholeFile
     } else {

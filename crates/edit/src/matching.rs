@@ -76,7 +76,12 @@ pub(crate) fn find(file: &[&str], search: &[&str]) -> Result<Found, Miss> {
     Err(Miss::None(closest(file, search)))
 }
 
-fn decide(starts: Vec<usize>, len: usize, pass: MatchPass, indent: Option<(String, String)>) -> Result<Option<Found>, Miss> {
+fn decide(
+    starts: Vec<usize>,
+    len: usize,
+    pass: MatchPass,
+    indent: Option<(String, String)>,
+) -> Result<Option<Found>, Miss> {
     match starts.as_slice() {
         [] => Ok(None),
         [start] => Ok(Some(Found { start: *start, len, pass, indent })),
@@ -122,7 +127,13 @@ fn dedent(lines: &[String]) -> (String, Vec<String>) {
     let common = common.unwrap_or("").to_string();
     let body = lines
         .iter()
-        .map(|l| if l.trim().is_empty() { String::new() } else { l[common.len()..].trim_end().to_string() })
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                l[common.len()..].trim_end().to_string()
+            }
+        })
         .collect();
     (common, body)
 }
@@ -156,7 +167,8 @@ pub(crate) fn reindent(lines: &[&str], file_indent: &str, search_indent: &str) -
                 let body = line.trim_start();
                 let own = width(&line[..line.len() - body.len()]);
                 let w = (own + width(file_indent)).saturating_sub(width(search_indent));
-                let pad = if tabs { "\t".repeat(w / 4) + &" ".repeat(w % 4) } else { " ".repeat(w) };
+                let pad =
+                    if tabs { "\t".repeat(w / 4) + &" ".repeat(w % 4) } else { " ".repeat(w) };
                 format!("{pad}{body}")
             }
         })
@@ -244,7 +256,9 @@ mod tests {
     #[test]
     fn closest_window_is_reported() {
         let file = lines("a\nb\ndef total(xs):\n    return sum(xs)\nc\nd\n");
-        let Err(Miss::None(Some(c))) = find(&file, &lines("def total(items):\n    return sum(items)")) else {
+        let Err(Miss::None(Some(c))) =
+            find(&file, &lines("def total(items):\n    return sum(items)"))
+        else {
             panic!("expected a miss with a closest window");
         };
         assert_eq!((c.start, c.end), (3, 4));
@@ -254,7 +268,10 @@ mod tests {
 
     #[test]
     fn normalize_maps_typography() {
-        assert_eq!(normalize("\u{2018}a\u{2019} \u{2013} \u{201C}b\u{201D}\u{00A0}\u{2026}"), "'a' - \"b\" ...");
+        assert_eq!(
+            normalize("\u{2018}a\u{2019} \u{2013} \u{201C}b\u{201D}\u{00A0}\u{2026}"),
+            "'a' - \"b\" ..."
+        );
     }
 
     #[test]

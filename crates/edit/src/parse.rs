@@ -20,11 +20,10 @@ use crate::{Edit, EditError, EditFormat, EditKind, Target};
 pub fn parse(format: EditFormat, reply: &str, targets: &[Target]) -> Result<Vec<Edit>, EditError> {
     let text = reply.replace("\r\n", "\n");
     let lines: Vec<&str> = text.split('\n').collect();
-    let allowed = targets
-        .iter()
-        .map(|t| check_path(&t.path))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| EditError::Usage(format!("a target given to the parser is invalid: {e}")))?;
+    let allowed =
+        targets.iter().map(|t| check_path(&t.path)).collect::<Result<Vec<_>, _>>().map_err(
+            |e| EditError::Usage(format!("a target given to the parser is invalid: {e}")),
+        )?;
     let ctx = Ctx { lines: &lines, allowed: &allowed };
     match format {
         EditFormat::SearchReplace => ctx.search_replace(),
@@ -93,6 +92,9 @@ fn path_line(line: &str) -> Option<&str> {
     (!t.is_empty() && !t.contains(char::is_whitespace) && !t.starts_with('#')).then_some(t)
 }
 
+/// A fenced block: its opening line (0-based), info string, content lines.
+type Block<'a> = (usize, &'a str, Vec<&'a str>);
+
 struct Ctx<'a> {
     lines: &'a [&'a str],
     allowed: &'a [String],
@@ -124,7 +126,8 @@ impl Ctx<'_> {
     /// `/` in it, or one of the allowed paths) so that prose such as `Run:`
     /// is not mistaken for a file name.
     fn path_candidate<'b>(&self, line: &'b str) -> Option<&'b str> {
-        path_line(line).filter(|t| t.contains('.') || t.contains('/') || self.allowed.iter().any(|a| a == t))
+        path_line(line)
+            .filter(|t| t.contains('.') || t.contains('/') || self.allowed.iter().any(|a| a == t))
     }
 
     fn single_target(&self) -> Option<String> {
@@ -206,7 +209,12 @@ impl Ctx<'_> {
 
     /// Lines from `from` up to the `until` marker; returns them and the
     /// marker's index.
-    fn section(&self, from: usize, until: Marker, block: usize) -> Result<(Vec<&str>, usize), EditError> {
+    fn section(
+        &self,
+        from: usize,
+        until: Marker,
+        block: usize,
+    ) -> Result<(Vec<&str>, usize), EditError> {
         let expected = match until {
             Marker::Divider => "=======",
             _ => ">>>>>>> REPLACE",
@@ -227,11 +235,14 @@ impl Ctx<'_> {
                 }
             }
         }
-        Err(malformed(block, &format!("this SEARCH/REPLACE block is never finished: the {expected} line is missing")))
+        Err(malformed(
+            block,
+            &format!("this SEARCH/REPLACE block is never finished: the {expected} line is missing"),
+        ))
     }
 
     /// Fenced blocks: (opening line, info, content lines).
-    fn fenced_blocks(&self) -> Result<Vec<(usize, &str, Vec<&str>)>, EditError> {
+    fn fenced_blocks(&self) -> Result<Vec<Block<'_>>, EditError> {
         let lines = self.lines;
         let mut blocks = Vec::new();
         let mut i = 0;
@@ -260,7 +271,12 @@ impl Ctx<'_> {
                     }
                 }
                 None if lines[open + 1..].iter().all(|l| l.trim().is_empty()) => break, // a dangling last fence
-                None => return Err(malformed(open, "this fenced block is never closed; end it with a line of ```")),
+                None => {
+                    return Err(malformed(
+                        open,
+                        "this fenced block is never closed; end it with a line of ```",
+                    ))
+                }
             }
         }
         Ok(blocks)
@@ -291,7 +307,11 @@ impl Ctx<'_> {
                     ))
                 }
             };
-            edits.push(Edit { path, reply_line: open + 1, kind: EditKind::WholeFile { content: join(content) } });
+            edits.push(Edit {
+                path,
+                reply_line: open + 1,
+                kind: EditKind::WholeFile { content: join(content) },
+            });
         }
         Ok(edits)
     }
@@ -364,7 +384,9 @@ mod tests {
 
     fn replace(edit: &Edit) -> (&str, &str, &str) {
         match &edit.kind {
-            EditKind::SearchReplace { search, replace } => (edit.path.as_str(), search.as_str(), replace.as_str()),
+            EditKind::SearchReplace { search, replace } => {
+                (edit.path.as_str(), search.as_str(), replace.as_str())
+            }
             other => panic!("not a SEARCH/REPLACE edit: {other:?}"),
         }
     }
@@ -388,7 +410,11 @@ mod tests {
         let got: Vec<_> = edits.iter().map(replace).collect();
         assert_eq!(
             got,
-            vec![("src/a.py", "a = 1\n", "a = 2\n"), ("src/b.py", "b = 1\n", "b = 2\n"), ("src/b.py", "c = 1\n", "")]
+            vec![
+                ("src/a.py", "a = 1\n", "a = 2\n"),
+                ("src/b.py", "b = 1\n", "b = 2\n"),
+                ("src/b.py", "c = 1\n", "")
+            ]
         );
         assert_eq!(edits.iter().map(|e| e.reply_line).collect::<Vec<_>>(), vec![5, 14, 19]);
     }
@@ -440,7 +466,10 @@ mod tests {
     #[test]
     fn paths_outside_the_targets_or_the_root_are_refused() {
         let err = sr(PLAIN, &[Target::file("src/y.py")]).unwrap_err();
-        assert!(matches!(&err, EditError::PathNotAllowed { line: 1, path, .. } if path == "src/x.py"), "{err}");
+        assert!(
+            matches!(&err, EditError::PathNotAllowed { line: 1, path, .. } if path == "src/x.py"),
+            "{err}"
+        );
         assert!(err.to_string().contains("not one of the files you may edit (src/y.py)"), "{err}");
         let err = sr(&PLAIN.replace("src/x.py", "../x.py"), &[]).unwrap_err();
         assert!(matches!(err, EditError::BadPath { .. }), "{err}");
@@ -453,8 +482,16 @@ mod tests {
         let cases = [
             ("a.py\n<<<<<<< SEARCH\nold\nnew\n", 2, "the ======= line is missing"),
             ("a.py\n<<<<<<< SEARCH\nold\n=======\nnew\n", 2, "the >>>>>>> REPLACE line is missing"),
-            ("a.py\n<<<<<<< SEARCH\nold\n<<<<<<< SEARCH\n", 4, "expected ======= to continue the block that starts at line 2"),
-            ("a.py\n<<<<<<< SEARCH\nx\n=======\ny\n=======\nz\n>>>>>>> REPLACE\n", 6, "expected >>>>>>> REPLACE"),
+            (
+                "a.py\n<<<<<<< SEARCH\nold\n<<<<<<< SEARCH\n",
+                4,
+                "expected ======= to continue the block that starts at line 2",
+            ),
+            (
+                "a.py\n<<<<<<< SEARCH\nx\n=======\ny\n=======\nz\n>>>>>>> REPLACE\n",
+                6,
+                "expected >>>>>>> REPLACE",
+            ),
             ("text\n=======\n", 2, "outside a SEARCH/REPLACE block"),
             ("a.py\n>>>>>>> REPLACE\n", 2, "without a block before it"),
         ];
@@ -471,7 +508,9 @@ mod tests {
 
     #[test]
     fn no_edit() {
-        for reply in ["", "I think the bug is in line 3.", "a.py\n<<<< SEARCH\nx\n==== \ny\n>>>> REPLACE\n"] {
+        for reply in
+            ["", "I think the bug is in line 3.", "a.py\n<<<< SEARCH\nx\n==== \ny\n>>>> REPLACE\n"]
+        {
             let err = sr(reply, &[]).unwrap_err();
             assert!(matches!(err, EditError::NoEdit { .. }), "{reply:?}: {err}");
             assert!(err.to_string().contains("<<<<<<< SEARCH"), "{err}");
@@ -480,7 +519,12 @@ mod tests {
 
     #[test]
     fn whole_file_single_target_and_several_files() {
-        let edits = parse(EditFormat::WholeFile, "Sure!\n```python\nx = 1\n\ny = 2\n```\nDone.", &[Target::file("a.py")]).unwrap();
+        let edits = parse(
+            EditFormat::WholeFile,
+            "Sure!\n```python\nx = 1\n\ny = 2\n```\nDone.",
+            &[Target::file("a.py")],
+        )
+        .unwrap();
         assert_eq!(edits[0].path, "a.py");
         assert_eq!(edits[0].kind, EditKind::WholeFile { content: "x = 1\n\ny = 2\n".into() });
 
@@ -501,16 +545,29 @@ mod tests {
         let target = [Target::file("a.py")];
         // A doubled fence around the block, and a dangling last fence.
         for reply in ["```\n```python\nx = 1\n```\n```\n", "```python a.py\nx = 1\n```\n```\n"] {
-            let edits = parse(EditFormat::WholeFile, reply, &target).unwrap_or_else(|e| panic!("{reply:?}: {e}"));
+            let edits = parse(EditFormat::WholeFile, reply, &target)
+                .unwrap_or_else(|e| panic!("{reply:?}: {e}"));
             assert_eq!(edits.len(), 1, "{reply:?}");
-            assert_eq!(edits[0].kind, EditKind::WholeFile { content: "x = 1\n".into() }, "{reply:?}");
+            assert_eq!(
+                edits[0].kind,
+                EditKind::WholeFile { content: "x = 1\n".into() },
+                "{reply:?}"
+            );
         }
         let err = parse(EditFormat::WholeFile, "a.py\n```\nx = 1\n", &target).unwrap_err();
-        assert_eq!(err.to_string(), "line 2 of your reply: this fenced block is never closed; end it with a line of ```");
+        assert_eq!(
+            err.to_string(),
+            "line 2 of your reply: this fenced block is never closed; end it with a line of ```"
+        );
         let err = parse(EditFormat::WholeFile, "x = 1\n", &target).unwrap_err();
         assert!(matches!(err, EditError::NoEdit { .. }));
         // Two blocks, one without a path: never guess which is the file.
-        let err = parse(EditFormat::WholeFile, "a.py\n```\nx\n```\nRun:\n```sh\npython a.py\n```\n", &target).unwrap_err();
+        let err = parse(
+            EditFormat::WholeFile,
+            "a.py\n```\nx\n```\nRun:\n```sh\npython a.py\n```\n",
+            &target,
+        )
+        .unwrap_err();
         assert!(matches!(err, EditError::Malformed { line: 6, .. }), "{err}");
     }
 
@@ -518,7 +575,10 @@ mod tests {
     fn region_reply() {
         let target = [Target::region("a.py", 3, 5)];
         let edits = parse(EditFormat::Region, "```py\n    return 2\n```\n", &target).unwrap();
-        assert_eq!(edits[0].kind, EditKind::Region { start: 3, end: 5, content: "    return 2\n".into() });
+        assert_eq!(
+            edits[0].kind,
+            EditKind::Region { start: 3, end: 5, content: "    return 2\n".into() }
+        );
         let err = parse(EditFormat::Region, "```\na\n```\n```\nb\n```\n", &target).unwrap_err();
         assert!(err.to_string().contains("expected one fenced block with the new text of lines 3-5, found 2 (opening at lines 1, 4)"), "{err}");
         let err = parse(EditFormat::Region, "```\na\n```\n", &[Target::file("a.py")]).unwrap_err();

@@ -107,14 +107,21 @@ mod tests {
             assert_eq!(edits.len(), 1);
             assert_eq!(edits[0].path, "src/calc.py");
             let changes = apply(&edits, &read).unwrap();
-            assert_eq!(changes[0].after(), Some("def add(a, b):\n    return a + b\n"), "{format:?}");
+            assert_eq!(
+                changes[0].after(),
+                Some("def add(a, b):\n    return a + b\n"),
+                "{format:?}"
+            );
         }
     }
 
     #[test]
     fn region_template_names_the_range() {
         let text = render(EditFormat::Region, &Target::region("lib/x.rs", 10, 24));
-        assert!(text.starts_with("Answer with the new text of lines 10-24 of lib/x.rs only"), "{text}");
+        assert!(
+            text.starts_with("Answer with the new text of lines 10-24 of lib/x.rs only"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::fs;
 use std::path::Path;
 
-use suit_edit::{apply, changed_lines, parse, Closest, Edit, EditError, EditFormat, EditKind, FileChange, Target};
+use suit_edit::{
+    apply, changed_lines, parse, Closest, Edit, EditError, EditFormat, EditKind, FileChange, Target,
+};
 
 /// A project on disk; `read` is the closure `apply` gets.
 struct Project(tempfile::TempDir);
@@ -19,7 +21,12 @@ impl Project {
         Project(dir)
     }
 
-    fn apply(&self, format: EditFormat, reply: &str, targets: &[Target]) -> Result<Vec<FileChange>, EditError> {
+    fn apply(
+        &self,
+        format: EditFormat,
+        reply: &str,
+        targets: &[Target],
+    ) -> Result<Vec<FileChange>, EditError> {
         let edits = parse(format, reply, targets)?;
         let root = self.0.path().to_path_buf();
         apply(&edits, &move |p: &Path| fs::read_to_string(root.join(p)).ok())
@@ -42,7 +49,11 @@ fn exact_match_modifies_the_file() {
     let changes = p.sr(&block("calc.py", "    return a - b\n", "    return a + b\n")).unwrap();
     assert_eq!(
         changes,
-        vec![FileChange::Modified { path: "calc.py".into(), before: CALC.into(), after: CALC.replace("a - b", "a + b") }]
+        vec![FileChange::Modified {
+            path: "calc.py".into(),
+            before: CALC.into(),
+            after: CALC.replace("a - b", "a + b")
+        }]
     );
     assert_eq!(changed_lines(&changes[0]), 2);
     // Nothing was written.
@@ -51,10 +62,15 @@ fn exact_match_modifies_the_file() {
 
 #[test]
 fn indentation_pass_reindents_the_replacement() {
-    let file = "class A:\n    def f(self):\n        if x:\n            return 1\n        return 2\n";
+    let file =
+        "class A:\n    def f(self):\n        if x:\n            return 1\n        return 2\n";
     let p = Project::new(&[("a.py", file)]);
     // The model dropped the method's indentation in both sections.
-    let reply = block("a.py", "if x:\n    return 1\n", "if x:\n    log()\n    return 1\n\nelse:\n    pass\n");
+    let reply = block(
+        "a.py",
+        "if x:\n    return 1\n",
+        "if x:\n    log()\n    return 1\n\nelse:\n    pass\n",
+    );
     let changes = p.sr(&reply).unwrap();
     assert_eq!(
         changes[0].after().unwrap(),
@@ -91,7 +107,9 @@ fn no_match_reports_the_closest_lines_and_nothing_is_half_applied() {
         block("a.py", "def mul(a, c):\n    return a * c\n", "def mul(a, b):\n    return b * a\n")
     );
     let err = p.sr(&reply).unwrap_err();
-    let EditError::NoMatch { ref path, block, closest: Some(Closest { start, end, ref text, .. }) } = err else {
+    let EditError::NoMatch { ref path, block, closest: Some(Closest { start, end, ref text, .. }) } =
+        err
+    else {
         panic!("{err:?}");
     };
     assert_eq!((path.as_str(), block, start, end), ("a.py", 2, 5, 6));
@@ -120,9 +138,11 @@ fn files_without_a_final_newline_keep_it_that_way() {
     let p = Project::new(&[("n.txt", "a\nb")]);
     let changes = p.sr(&block("n.txt", "b\n", "c\nd\n")).unwrap();
     assert_eq!(changes[0].after().unwrap(), "a\nc\nd");
-    let changes = p.apply(EditFormat::WholeFile, "```\nx\n```\n", &[Target::file("n.txt")]).unwrap();
+    let changes =
+        p.apply(EditFormat::WholeFile, "```\nx\n```\n", &[Target::file("n.txt")]).unwrap();
     assert_eq!(changes[0].after().unwrap(), "x");
-    let changes = p.apply(EditFormat::Region, "```\nB\n```\n", &[Target::region("n.txt", 2, 2)]).unwrap();
+    let changes =
+        p.apply(EditFormat::Region, "```\nB\n```\n", &[Target::region("n.txt", 2, 2)]).unwrap();
     assert_eq!(changes[0].after().unwrap(), "a\nB");
 }
 
@@ -130,7 +150,13 @@ fn files_without_a_final_newline_keep_it_that_way() {
 fn empty_search_creates_a_file_but_never_overwrites_one() {
     let p = Project::new(&[("old.py", "x = 1\n"), ("empty.py", "")]);
     let changes = p.sr(&block("pkg/new.py", "", "def f():\n    return 1\n")).unwrap();
-    assert_eq!(changes, vec![FileChange::Created { path: "pkg/new.py".into(), after: "def f():\n    return 1\n".into() }]);
+    assert_eq!(
+        changes,
+        vec![FileChange::Created {
+            path: "pkg/new.py".into(),
+            after: "def f():\n    return 1\n".into()
+        }]
+    );
     assert_eq!(changed_lines(&changes[0]), 2);
     // An existing empty file may be filled the same way.
     let changes = p.sr(&block("empty.py", "", "y = 2\n")).unwrap();
@@ -150,7 +176,10 @@ fn removing_a_whole_files_content_and_undoing_it() {
     assert_eq!(changed_lines(&changes[0]), 2);
     assert_eq!(changes[0].reverse().after(), Some("x = 1\ny = 2\n"));
     let created = FileChange::Created { path: "n.py".into(), after: "z\n".into() };
-    assert_eq!(created.reverse(), FileChange::Deleted { path: "n.py".into(), before: "z\n".into() });
+    assert_eq!(
+        created.reverse(),
+        FileChange::Deleted { path: "n.py".into(), before: "z\n".into() }
+    );
     assert_eq!(changed_lines(&created.reverse()), 1);
 }
 
@@ -167,17 +196,27 @@ fn later_blocks_see_earlier_ones_and_no_op_edits_change_nothing() {
 #[test]
 fn region_replacement_and_bounds() {
     let p = Project::new(&[("a.py", CALC)]);
-    let changes =
-        p.apply(EditFormat::Region, "```python\n    return a + b\n```", &[Target::region("a.py", 2, 2)]).unwrap();
+    let changes = p
+        .apply(
+            EditFormat::Region,
+            "```python\n    return a + b\n```",
+            &[Target::region("a.py", 2, 2)],
+        )
+        .unwrap();
     assert_eq!(changes[0].after().unwrap(), CALC.replace("a - b", "a + b"));
-    let err = p.apply(EditFormat::Region, "```\nx\n```\n", &[Target::region("a.py", 5, 9)]).unwrap_err();
+    let err =
+        p.apply(EditFormat::Region, "```\nx\n```\n", &[Target::region("a.py", 5, 9)]).unwrap_err();
     assert_eq!(err.to_string(), "the region 5-9 of a.py is outside the file, which has 6 lines");
 }
 
 #[test]
 fn apply_refuses_escaping_paths_even_from_hand_made_edits() {
     for path in ["../outside.py", "/abs.py", ""] {
-        let edit = Edit { path: path.into(), reply_line: 1, kind: EditKind::WholeFile { content: "x\n".into() } };
+        let edit = Edit {
+            path: path.into(),
+            reply_line: 1,
+            kind: EditKind::WholeFile { content: "x\n".into() },
+        };
         let err = apply(&[edit], &|_| panic!("must not read {path:?}")).unwrap_err();
         assert!(matches!(err, EditError::BadPath { .. }), "{path:?}: {err}");
     }

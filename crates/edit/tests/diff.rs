@@ -10,8 +10,12 @@ fn numbered(n: usize) -> String {
 #[test]
 fn hunks_render_and_apply_one_by_one() {
     let old = numbered(30);
-    let new = old.replace("line 3\n", "line three\n").replace("line 25\n", "").replace("line 30\n", "line 30\nline 31\n");
-    let change = FileChange::Modified { path: "f.txt".into(), before: old.clone(), after: new.clone() };
+    let new = old
+        .replace("line 3\n", "line three\n")
+        .replace("line 25\n", "")
+        .replace("line 30\n", "line 30\nline 31\n");
+    let change =
+        FileChange::Modified { path: "f.txt".into(), before: old.clone(), after: new.clone() };
     let diff = change.diff(3);
     assert_eq!(diff.hunks().len(), 2, "{}", diff.unified());
     assert_eq!(
@@ -29,7 +33,10 @@ fn hunks_render_and_apply_one_by_one() {
     assert_eq!(diff.apply_hunks(&[0, 1]), new);
     assert_eq!(diff.apply_hunks(&[]), old);
     assert_eq!(diff.apply_hunks(&[0]), old.replace("line 3\n", "line three\n"));
-    assert_eq!(diff.apply_hunks(&[1]), old.replace("line 25\n", "").replace("line 30\n", "line 30\nline 31\n"));
+    assert_eq!(
+        diff.apply_hunks(&[1]),
+        old.replace("line 25\n", "").replace("line 30\n", "line 30\nline 31\n")
+    );
     // Less context splits the second hunk in two.
     assert_eq!(change.diff(1).hunks().len(), 3);
 }
