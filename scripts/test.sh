@@ -6,5 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The reference llms.txt parser, which the docs tests check suit's output with.
+python3 -c "import llms_txt" 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check "llms-txt==0.0.7"
 export SUIT_TEST_MODELS="${SUIT_TEST_MODELS:-$PWD/target/test-models}"
 cargo test --workspace --all-targets "$@"

@@ -9,8 +9,8 @@
 #   BENCH_REPO        source tree to ingest (copied into a temp git repository);
 #                     default: the llama.cpp sources shipped in the cargo registry
 #   SUIT_BENCH_CACHE  where peers are installed (default ~/.cache/suit-bench)
-#   SUIT_INGEST_BIN   the ingest binary (default: release build of the
-#                     suit-ingest `ingest` example, which is what `suit ingest` runs)
+#   SUIT_INGEST_BIN   the ingest command (default: `suit ingest` from a release
+#                     build of the suit binary)
 #   RUNS              hyperfine runs per tool (default 5)
 #   SKIP_INSTALL      set to use only the peers already installed
 set -euo pipefail
@@ -30,9 +30,9 @@ fi
 
 # The binary under test: a release build.
 if [ -z "${SUIT_INGEST_BIN:-}" ]; then
-  (cd "$ROOT" && cargo build --release -q -p suit-ingest --example ingest)
+  (cd "$ROOT" && cargo build --release -q -p suit-cli)
   TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-  SUIT_INGEST_BIN="$TARGET/release/examples/ingest"
+  SUIT_INGEST_BIN="$TARGET/release/suit ingest"
 fi
 
 # The input: a large source tree in a fresh git repository.
@@ -64,7 +64,7 @@ mkdir -p "$OUT"
 declare -a NAMES CMDS
 add() { NAMES+=("$1"); CMDS+=("$2"); }
 add read "cd '$REPO' && git ls-files -z | xargs -0 cat > /dev/null"
-add suit "'$SUIT_INGEST_BIN' '$REPO' -o '$OUT/suit.txt'"
+add suit "$SUIT_INGEST_BIN '$REPO' -o '$OUT/suit.txt'"
 # yek caps its output at 10 MB by default: lift the cap so it emits the whole
 # tree. By default it counts no tokens; yek-tokens is yek counting tokens too.
 [ -x "$CACHE/cargo/bin/yek" ] && add yek "cd '$REPO' && '$CACHE/cargo/bin/yek' --max-size 1GB . > '$OUT/yek.txt'"

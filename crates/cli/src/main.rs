@@ -2,7 +2,10 @@
 //! and calls the library crates.
 
 mod config;
+mod docs_cmd;
+mod ingest_cmd;
 mod models;
+mod steps;
 mod talk;
 
 use std::path::PathBuf;
@@ -34,6 +37,20 @@ enum Command {
     Ask(talk::AskArgs),
     /// An interactive chat with history (commands: /reset, /usage, /exit).
     Chat(talk::ChatArgs),
+    /// Turn a repository (a folder or a git URL) into one text an LLM can read.
+    Ingest(ingest_cmd::IngestArgs),
+    /// Convert HTML (a file, a folder or a URL) to markdown.
+    Md(docs_cmd::MdArgs),
+    /// Build or check an llms.txt index of a documentation site.
+    #[command(subcommand, name = "llms-txt")]
+    LlmsTxt(docs_cmd::LlmsTxtCommand),
+    /// Find GUI-only instructions ("click", "navigate to") in docs; suggest
+    /// the matching curl command from an OpenAPI spec.
+    DocsLint(docs_cmd::DocsLintArgs),
+    /// List the steps suit applied in this repository, with their diffs.
+    Log(steps::LogArgs),
+    /// Restore the files exactly as they were before the last N steps.
+    Undo(steps::UndoArgs),
     /// Show the effective configuration and the files it was read from.
     Config,
     /// Manage local model files: list, pull, path, rm.
@@ -57,6 +74,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Ask(args) => talk::ask(args, cli.config.as_deref()).await,
             Command::Chat(args) => talk::chat(args, cli.config.as_deref()).await,
+            Command::Ingest(args) => ingest_cmd::run(args),
+            Command::Md(args) => docs_cmd::run_md(args).await,
+            Command::LlmsTxt(command) => docs_cmd::run_llms_txt(command).await,
+            Command::DocsLint(args) => docs_cmd::run_docs_lint(args),
+            Command::Log(args) => steps::log(args),
+            Command::Undo(args) => steps::undo(args),
             Command::Config => config::show(cli.config.as_deref()),
             Command::Models { command } => models::run(command).await,
         }

@@ -58,7 +58,7 @@ pub async fn run(command: ModelsCommand) -> Result<ExitCode> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                println!("{:<40} {:>9}  {:<10} {}", "NAME", "SIZE", "STATUS", "ROLES");
+                println!("{:<40} {:>9}  {:<10} ROLES", "NAME", "SIZE", "STATUS");
                 for m in rows {
                     let size = m.size.map(human_size).unwrap_or_else(|| "?".into());
                     let status = if m.installed { "installed" } else { "-" };

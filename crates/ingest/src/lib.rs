@@ -374,7 +374,7 @@ pub fn ingest(
         .map(|c| {
             let o = analyze(c, options);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % WINDOW == 0 || n == total {
+            if n.is_multiple_of(WINDOW) || n == total {
                 progress(Progress::Read { done: n, total });
             }
             o

@@ -225,6 +225,23 @@ pub(crate) fn api_key(name: &str, config: &BackendConfig) -> Result<Option<Strin
     }
 }
 
+/// The innermost causes of a transport error (e.g. "tcp connect error:
+/// Connection refused"), without reqwest's outer "error sending request for
+/// url (...)" that repeats the URL the message already names.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut chain = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let tail = &chain[chain.len().saturating_sub(2)..];
+    match tail {
+        [outer, inner] if !outer.contains(inner.as_str()) => format!("{outer}: {inner}"),
+        _ => tail.last().cloned().unwrap_or_default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,22 +294,5 @@ mod tests {
         let long = "é".repeat(1000);
         let cut = error_message(&long);
         assert!(cut.len() <= BODY_SNIPPET + 3 && cut.ends_with('…'));
-    }
-}
-
-/// The innermost causes of a transport error (e.g. "tcp connect error:
-/// Connection refused"), without reqwest's outer "error sending request for
-/// url (...)" that repeats the URL the message already names.
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut chain = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        chain.push(s.to_string());
-        source = s.source();
-    }
-    let tail = &chain[chain.len().saturating_sub(2)..];
-    match tail {
-        [outer, inner] if !outer.contains(inner.as_str()) => format!("{outer}: {inner}"),
-        _ => tail.last().cloned().unwrap_or_default(),
     }
 }

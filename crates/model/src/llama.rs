@@ -369,10 +369,12 @@ impl Drop for LlamaModel {
 }
 
 type EventTx = mpsc::UnboundedSender<Result<StreamEvent, ModelError>>;
+/// Vectors in input order, and the tokens embedded.
+type EmbedResult = Result<(Vec<Vec<f32>>, u64), ModelError>;
 
 enum Job {
     Generate(GenerateJob),
-    Embed(Vec<Vec<LlamaToken>>, oneshot::Sender<Result<(Vec<Vec<f32>>, u64), ModelError>>),
+    Embed(Vec<Vec<LlamaToken>>, oneshot::Sender<EmbedResult>),
     Shutdown,
 }
 
@@ -527,7 +529,10 @@ impl Worker {
     /// Sequences per embedding batch: at most `parallel`, and a divisor of
     /// the batch size.
     fn embedding_sequences(&self) -> usize {
-        (1..=self.parallel).rev().find(|n| self.batch_size as usize % n == 0).unwrap_or(1)
+        (1..=self.parallel)
+            .rev()
+            .find(|n| (self.batch_size as usize).is_multiple_of(*n))
+            .unwrap_or(1)
     }
 
     /// Puts a request into a free slot, or gives it back if none is free.
@@ -571,7 +576,7 @@ impl Worker {
             .collect();
         order.sort_by_key(|&i| slots[i].last_used);
         for i in order {
-            if in_use(slots) - slots[index].cached.len() + reuse + need + 1 <= total {
+            if in_use(slots) - slots[index].cached.len() + reuse + need < total {
                 break;
             }
             let _ = ctx.clear_kv_cache_seq(Some(slots[i].seq as u32), None, None);

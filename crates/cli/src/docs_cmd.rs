@@ -1,18 +1,15 @@
-//! `suit md`, `suit llms-txt build|check` and `suit docs-lint`, exactly as
-//! the `suit` binary wires them: the `Docs*` items below are meant to be
-//! pasted into crates/cli. Run it as
-//! `cargo run -p suit-docs --example suit -- md page.html`.
+//! `suit md`, `suit llms-txt build|check` and `suit docs-lint`: HTML docs
+//! an LLM can read, and instructions an agent can execute.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
 use suit_docs::llms_txt::{self, BuildOptions, CheckOptions, Severity};
 use suit_docs::{fetch, lint, ConvertOptions, DirOptions};
 use url::Url;
-
-// ---- paste from here -------------------------------------------------------
 
 /// HTML → markdown (a file, a folder, or a URL).
 #[derive(Args, Debug)]
@@ -99,13 +96,13 @@ pub struct DocsLintArgs {
 }
 
 /// `suit md`.
-pub async fn run_md(a: MdArgs) -> anyhow::Result<()> {
+pub async fn run_md(a: MdArgs) -> Result<ExitCode> {
     let opts = ConvertOptions { base_url: a.base_url.clone(), main_content: !a.keep_chrome };
     if a.input.starts_with("http://") || a.input.starts_with("https://") {
         let url = Url::parse(&a.input).with_context(|| format!("invalid URL {}", a.input))?;
         let page = fetch::fetch_markdown(&url, &opts, Duration::from_secs(30)).await?;
         print!("{}", page.markdown);
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let path = PathBuf::from(&a.input);
     if path.is_dir() {
@@ -128,16 +125,16 @@ pub async fn run_md(a: MdArgs) -> anyhow::Result<()> {
         if !r.failed.is_empty() {
             bail!("{} pages failed", r.failed.len());
         }
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let page = suit_docs::convert_bytes(&bytes, None, &a.input, &opts)?;
     print!("{}", page.markdown);
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `suit llms-txt`.
-pub async fn run_llms_txt(cmd: LlmsTxtCommand) -> anyhow::Result<()> {
+pub async fn run_llms_txt(cmd: LlmsTxtCommand) -> Result<ExitCode> {
     match cmd {
         LlmsTxtCommand::Build {
             input,
@@ -172,7 +169,7 @@ pub async fn run_llms_txt(cmd: LlmsTxtCommand) -> anyhow::Result<()> {
                 r.sections,
                 r.llms_full.display()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         LlmsTxtCommand::Check { input, no_links, local } => {
             let mut local_roots = Vec::new();
@@ -200,13 +197,13 @@ pub async fn run_llms_txt(cmd: LlmsTxtCommand) -> anyhow::Result<()> {
             if errors > 0 {
                 bail!("{input}: {errors} errors");
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 /// `suit docs-lint`; fails when anything is found, so CI can gate on it.
-pub fn run_docs_lint(a: DocsLintArgs) -> anyhow::Result<()> {
+pub fn run_docs_lint(a: DocsLintArgs) -> Result<ExitCode> {
     let api = a.openapi.as_deref().map(lint::OpenApi::load).transpose()?;
     let findings = lint::lint_path(&a.path, api.as_ref())?;
     match a.format {
@@ -220,38 +217,5 @@ pub fn run_docs_lint(a: DocsLintArgs) -> anyhow::Result<()> {
     if !findings.is_empty() {
         bail!("{} GUI-only instructions found", findings.len());
     }
-    Ok(())
-}
-
-// ---- to here; the CLI adds these variants to its command enum: -------------
-
-#[derive(Parser, Debug)]
-#[command(name = "suit")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// HTML → markdown.
-    Md(MdArgs),
-    /// Build or check llms.txt.
-    #[command(subcommand, name = "llms-txt")]
-    LlmsTxt(LlmsTxtCommand),
-    /// Find GUI-only instructions in docs.
-    DocsLint(DocsLintArgs),
-}
-
-#[tokio::main]
-async fn main() {
-    let result = match Cli::parse().command {
-        Command::Md(a) => run_md(a).await,
-        Command::LlmsTxt(c) => run_llms_txt(c).await,
-        Command::DocsLint(a) => run_docs_lint(a),
-    };
-    if let Err(e) = result {
-        eprintln!("suit: {e:#}");
-        std::process::exit(1);
-    }
+    Ok(ExitCode::SUCCESS)
 }

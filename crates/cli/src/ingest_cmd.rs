@@ -1,18 +1,18 @@
-//! What `suit ingest` does, as a standalone program:
-//! `cargo run -p suit-ingest --example ingest -- [PATH|URL] [options]`.
+//! `suit ingest`: a repository as one text an LLM can read.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use anyhow::{Context, Result};
+use clap::Args;
 use suit_ingest::{
     ingest, Format, IngestError, IngestOptions, Progress, TokenizerKind, DEFAULT_MAX_FILE_SIZE,
 };
 
 /// Turn a repository into one text an LLM can read.
-#[derive(Debug, Parser)]
-struct IngestArgs {
+#[derive(Debug, Args)]
+pub struct IngestArgs {
     /// Directory, file, git URL (https://host/owner/repo[/tree/REF/SUBPATH]) or owner/repo.
     #[arg(default_value = ".")]
     source: String,
@@ -57,18 +57,8 @@ struct IngestArgs {
     git_ref: Option<String>,
 }
 
-fn main() -> ExitCode {
-    let args = IngestArgs::parse();
-    match run(args) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn run(args: IngestArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Runs `suit ingest`.
+pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let options = IngestOptions {
         source: args.source,
         git_ref: args.git_ref,
@@ -108,7 +98,8 @@ fn run(args: IngestArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
             let report = {
                 let mut w = std::io::BufWriter::new(tmp.as_file_mut());
                 let r = ingest(&options, &mut w, &progress)?;
@@ -121,7 +112,7 @@ fn run(args: IngestArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 use std::os::unix::fs::PermissionsExt;
                 tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
             }
-            tmp.persist(path)?;
+            tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
             report
         }
     };

@@ -1,0 +1,109 @@
+//! `suit log` and `suit undo`: the checkpoints of applied steps.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use suit_store::{CheckpointState, SqliteStore, Workspace};
+
+/// `suit log` arguments.
+#[derive(Args)]
+pub struct LogArgs {
+    /// Show at most this many steps, newest first.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    limit: usize,
+    /// Only the summary line of each step, no diffs.
+    #[arg(long)]
+    oneline: bool,
+}
+
+/// `suit undo` arguments.
+#[derive(Args)]
+pub struct UndoArgs {
+    /// How many of the latest applied steps to undo.
+    #[arg(default_value_t = 1)]
+    steps: usize,
+    /// Undo even if a file was changed after the step (the overwritten bytes
+    /// are kept in suit's store).
+    #[arg(long)]
+    force: bool,
+}
+
+/// The repository root: the nearest ancestor of the current directory with
+/// a `.git` or `.suit` directory, else the current directory.
+pub fn repo_root() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(cwd
+        .ancestors()
+        .find(|d| d.join(".git").exists() || d.join(".suit").is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or(cwd))
+}
+
+fn open_workspace() -> Result<Workspace> {
+    let root = repo_root()?;
+    let store = SqliteStore::open(&SqliteStore::default_path(&root))?;
+    let ws = Workspace::open(&root, Arc::new(store))?;
+    let recovery = ws.recovery();
+    for id in &recovery.rolled_back {
+        eprintln!("suit: step {id} was interrupted while being applied; it was rolled back");
+    }
+    for id in &recovery.undo_completed {
+        eprintln!("suit: the undo of step {id} was interrupted; it was completed");
+    }
+    for (id, path) in &recovery.left_alone {
+        eprintln!("suit: step {id}: {path} was changed since; left as it is");
+    }
+    Ok(ws)
+}
+
+/// Runs `suit log`.
+pub fn log(args: LogArgs) -> Result<ExitCode> {
+    let ws = open_workspace()?;
+    let steps = ws.log(Some(args.limit))?;
+    if steps.is_empty() {
+        eprintln!("no steps recorded in {}", ws.root().display());
+    }
+    for step in steps {
+        let state = match step.state {
+            CheckpointState::Pending => "being applied",
+            CheckpointState::Applied => "applied",
+            CheckpointState::RolledBack => "rolled back",
+            CheckpointState::Undoing => "being undone",
+            CheckpointState::Undone => "undone",
+        };
+        let lines: usize = step.files.iter().map(|f| f.added + f.removed).sum();
+        println!(
+            "step {} [{state}] {} ({} file{}, {lines} lines)",
+            step.id,
+            step.description,
+            step.files.len(),
+            if step.files.len() == 1 { "" } else { "s" }
+        );
+        if !args.oneline {
+            for file in &step.files {
+                print!("{}", file.diff);
+            }
+            println!();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `suit undo`.
+pub fn undo(args: UndoArgs) -> Result<ExitCode> {
+    let ws = open_workspace()?;
+    let report = ws.undo(args.steps, args.force)?;
+    if report.undone.is_empty() {
+        eprintln!("nothing to undo");
+    }
+    for id in &report.undone {
+        eprintln!("undone: step {id}");
+    }
+    for (path, blob) in &report.displaced {
+        eprintln!("kept your later version of {path} in suit's store (blob {blob})");
+    }
+    Ok(ExitCode::SUCCESS)
+}
