@@ -61,6 +61,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    passive_openmp();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -91,6 +92,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// llama.cpp's OpenMP threads spin while they wait by default; on a busy
+/// machine (a build in the background) that makes decoding 3-20x slower
+/// (see bench/model). libgomp reads `OMP_WAIT_POLICY` before `main`, so
+/// when it is unset suit re-executes itself once with `PASSIVE`.
+fn passive_openmp() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_WAIT_POLICY").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    // exec only returns on failure; then carry on with the default policy.
+    let _ = std::process::Command::new(exe).args(args).env("OMP_WAIT_POLICY", "PASSIVE").exec();
 }
 
 fn init_logging(verbose: u8) {
