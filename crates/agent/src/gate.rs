@@ -7,9 +7,7 @@
 //! person. Paths outside the repository and protected paths are refused
 //! outright, at every level.
 
-use std::path::{Component, Path};
-
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::Path;
 
 /// Something the agent wants to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,63 +64,11 @@ pub struct Policy {
     pub untrusted: Vec<(String, String)>,
 }
 
-/// Paths never written, at any level.
-const PROTECTED: [&str; 13] = [
-    ".git",
-    ".git/**",
-    "**/.git/**",
-    ".suit",
-    ".suit/**",
-    "**/.env",
-    "**/.env.*",
-    "**/*.pem",
-    "**/*.key",
-    "**/id_rsa*",
-    "**/id_ed25519*",
-    "**/.ssh/**",
-    "**/.netrc",
-];
-
-fn protected() -> &'static GlobSet {
-    static SET: std::sync::OnceLock<GlobSet> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in PROTECTED {
-            builder.add(Glob::new(pattern).expect("valid built-in glob"));
-        }
-        builder.build().expect("valid built-in globs")
-    })
-}
-
-/// Checks that `path` stays inside the repository and is not protected.
+/// Checks that `path` stays inside the repository and is not protected
+/// (the store's rule: no absolute paths, no `..`, no version-control data,
+/// suit's state, keys or secrets).
 pub fn check_path(path: &str) -> Result<(), String> {
-    let p = Path::new(path);
-    if path.trim().is_empty() {
-        return Err("an empty path".into());
-    }
-    if p.is_absolute() {
-        return Err(format!(
-            "`{path}` is absolute; only paths inside the repository may be written"
-        ));
-    }
-    let mut depth = 0i32;
-    for component in p.components() {
-        match component {
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-            _ => return Err(format!("`{path}` is not a plain relative path")),
-        }
-        if depth < 0 {
-            return Err(format!("`{path}` leaves the repository"));
-        }
-    }
-    if protected().is_match(p) {
-        return Err(format!(
-            "`{path}` is protected (version control, suit's own state or secrets)"
-        ));
-    }
-    Ok(())
+    suit_store::check_relative_path(path).map(|_| ()).map_err(|e| e.to_string())
 }
 
 impl Policy {
@@ -211,7 +157,7 @@ mod tests {
             assert!(matches!(policy.judge(&write(bad)), Verdict::Deny { .. }), "{bad}");
         }
         assert_eq!(policy.judge(&write("src/lib.rs")), Verdict::Allow);
-        assert_eq!(policy.judge(&write("./a/../b.txt")), Verdict::Allow);
+        assert_eq!(policy.judge(&write("./src/main.rs")), Verdict::Allow);
     }
 
     #[test]

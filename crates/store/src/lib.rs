@@ -42,6 +42,7 @@ mod workspace;
 
 pub use error::{Error, PathError, Result};
 pub use fsutil::{remove_file, write_atomic};
+pub use paths::check_relative_path;
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use store::{
     Checkpoint, CheckpointFile, CheckpointState, Event, FileState, GitSnapshot, Memory,

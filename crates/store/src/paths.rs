@@ -11,10 +11,7 @@ use crate::error::PathError;
 /// protected paths, paths whose existing ancestors leave the root through a
 /// symbolic link, and paths that are themselves symbolic links.
 pub(crate) fn resolve(root: &Path, rel: &str) -> Result<(String, PathBuf), PathError> {
-    let normal = normalise(rel)?;
-    if let Some(reason) = protected_reason(&normal) {
-        return Err(PathError::Protected { path: normal, reason });
-    }
+    let normal = check_relative_path(rel)?;
     let full = root.join(&normal);
     // The deepest existing ancestor must stay inside the root once links are resolved.
     let mut ancestor = full.parent();
@@ -43,6 +40,19 @@ pub(crate) fn resolve(root: &Path, rel: &str) -> Result<(String, PathBuf), PathE
         }
     }
     Ok((normal, full))
+}
+
+/// Checks, without touching the file system, that `rel` is a relative path
+/// inside the repository (no `..`) and not protected (version control,
+/// suit's own state, keys and secrets); returns it normalised (`a/b/c`).
+/// The agent's policy gate uses this same rule, so nothing it allows is
+/// refused later, and the reverse.
+pub fn check_relative_path(rel: &str) -> Result<String, PathError> {
+    let normal = normalise(rel)?;
+    match protected_reason(&normal) {
+        Some(reason) => Err(PathError::Protected { path: normal, reason }),
+        None => Ok(normal),
+    }
 }
 
 /// Normalises a relative path to `a/b/c` without touching the file system.
