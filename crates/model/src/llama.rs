@@ -241,6 +241,12 @@ impl LlamaModel {
             tokens.push(vocab.bos());
         }
         match prompt {
+            Prompt::Text(text) if text.is_empty() => {
+                return Err(ModelError::InvalidRequest {
+                    backend: self.options.name.clone(),
+                    reason: "the prompt is empty; give the model some text to continue".into(),
+                })
+            }
             Prompt::Text(text) => tokens.extend(self.tokenize_plain(text)),
             Prompt::Fim { prefix, suffix } => {
                 let (pre, suf, mid) = (vocab.fim_pre(), vocab.fim_suf(), vocab.fim_mid());
@@ -282,6 +288,12 @@ impl LlamaModel {
         constraint: &Option<Constraint>,
         session: Option<String>,
     ) -> Result<TextStream, ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::InvalidRequest {
+                backend: self.options.name.clone(),
+                reason: "the prompt is empty; give the model some text to continue".into(),
+            });
+        }
         if tokens.len() >= self.ctx_size {
             return Err(ModelError::ContextOverflow {
                 model: self.model_name.clone(),

@@ -224,6 +224,13 @@ async fn bad_input_gets_clear_errors() {
     assert!(matches!(err, ModelError::ContextOverflow { .. }), "{err}");
     assert!(err.to_string().contains("256"), "{err}");
 
+    let err = model.complete(CompletionRequest::text("")).await.err().expect("empty prompt");
+    assert!(err.to_string().contains("empty"), "{err}");
+    // The model still serves requests after bad ones.
+    let mut ok = CompletionRequest::text("Hello");
+    ok.sampling = Sampling::greedy(2);
+    assert!(collect(model.complete(ok).await.unwrap()).await.is_ok());
+
     let err = model.complete(CompletionRequest::fim("a", "b")).await.err().expect("no FIM tokens");
     assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");
 }
