@@ -96,9 +96,6 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
 pub fn undo(args: UndoArgs) -> Result<ExitCode> {
     let ws = open_workspace()?;
     let report = ws.undo(args.steps, args.force)?;
-    if report.undone.is_empty() {
-        eprintln!("nothing to undo");
-    }
     for id in &report.undone {
         eprintln!("undone: step {id}");
     }

@@ -61,9 +61,12 @@ fn log_lists_steps_and_undo_restores_exact_bytes() {
     let log = String::from_utf8_lossy(&out.stdout);
     assert_eq!(log.matches("[undone]").count(), 2, "{log}");
 
+    // Nothing left: a clear refusal, nothing touched.
     let out = suit(repo, &["undo"]);
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to undo"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only 0 applied step"), "{err}");
+    assert_eq!(std::fs::read(repo.join("src/main.rs")).unwrap(), original);
 }
 
 #[test]
