@@ -209,6 +209,27 @@ impl Report {
     }
 }
 
+/// The files an ingest of the local directory `root` would consider, by the
+/// same rules (`.gitignore` at every depth, `.ignore`, `.suitignore`, the
+/// default ignore list, hidden files, size limit, include/exclude globs from
+/// `options`), as sorted relative paths with `/` separators. Content is not
+/// read, so binary files are still listed. For callers that need the file
+/// list without a digest, such as the agent's repository map.
+pub fn list_files(root: &Path, options: &IngestOptions) -> Result<Vec<String>, IngestError> {
+    let walked = walk::walk(
+        root,
+        &walk::WalkConfig {
+            include: &options.include,
+            exclude: &options.exclude,
+            hidden: options.hidden,
+            follow_links: options.follow_links,
+            default_ignores: options.default_ignores,
+            max_file_size: options.max_file_size,
+        },
+    )?;
+    Ok(walked.files.into_iter().map(|c| c.rel).collect())
+}
+
 /// A text file after the first pass: counted, its content dropped.
 #[derive(Debug)]
 struct Analyzed {
