@@ -1,0 +1,4 @@
+//! Small codecs for the sync protocol.
+
+pub mod checksum;
+pub mod rle;
