@@ -48,6 +48,18 @@ pub enum CheckStatus {
     },
 }
 
+impl std::fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckStatus::Passed => write!(f, "passed"),
+            CheckStatus::Failed { code: Some(code) } => write!(f, "failed with exit code {code}"),
+            CheckStatus::Failed { code: None } => write!(f, "killed by a signal"),
+            CheckStatus::TimedOut => write!(f, "timed out"),
+            CheckStatus::NotStarted { reason } => write!(f, "could not start: {reason}"),
+        }
+    }
+}
+
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckOutcome {

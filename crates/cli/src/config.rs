@@ -21,8 +21,26 @@ use suit_model::ModelConfig;
 pub struct Config {
     /// The model layer's part: backends, roles, budgets, retries.
     pub model: ModelConfig,
+    /// The `[agent]` table: defaults for `suit run`.
+    pub agent: AgentConfig,
     /// The files that were read, in precedence order.
     pub sources: Vec<PathBuf>,
+}
+
+/// `[agent]` in suit.toml: defaults for `suit run` that flags override.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The slider's default position (`tab`, `edit`, `file`, `repo`, `auto`).
+    pub autonomy: Option<String>,
+    /// The project's checks, run after each step at `auto` (e.g. `cargo test`).
+    pub checks: Vec<String>,
+    /// Seconds before a check is killed.
+    pub check_timeout: Option<u64>,
+    /// Most changed lines per step.
+    pub max_step_lines: Option<usize>,
+    /// Most steps per run.
+    pub max_steps: Option<u32>,
 }
 
 /// The user's config file path (it may not exist).
@@ -66,6 +84,15 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
         })?;
         merge(&mut merged, value);
     }
+    let agent: AgentConfig = match merged.get("agent") {
+        Some(table) => table.clone().try_into().map_err(|e: toml::de::Error| {
+            anyhow::anyhow!(
+                "invalid [agent] table in {}: {e}",
+                files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+            )
+        })?,
+        None => AgentConfig::default(),
+    };
     let model = if files.is_empty() {
         ModelConfig::default()
     } else {
@@ -89,7 +116,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
             }
         )
     })?;
-    Ok(Config { model, sources: files })
+    Ok(Config { model, agent, sources: files })
 }
 
 /// `suit config`: prints the merged configuration as TOML, after a comment
@@ -104,6 +131,10 @@ pub fn show(explicit: Option<&Path>) -> Result<std::process::ExitCode> {
     let user = user_config_path().map(|p| p.display().to_string()).unwrap_or_default();
     println!("# (the user file is {user}; the nearest suit.toml applies per repository)\n");
     print!("{}", toml::to_string_pretty(&config.model).context("cannot render the config")?);
+    let agent = toml::to_string_pretty(&config.agent).context("cannot render the config")?;
+    if !agent.trim().is_empty() {
+        print!("\n[agent]\n{agent}");
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }
 

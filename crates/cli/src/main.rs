@@ -1,10 +1,12 @@
 //! `suit`: the command-line interface. Thin by design: it parses arguments
 //! and calls the library crates.
 
+mod agent_cmd;
 mod config;
 mod docs_cmd;
 mod ingest_cmd;
 mod models;
+mod review;
 mod steps;
 mod talk;
 
@@ -30,6 +32,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Do a task in small, verified steps: suit proposes diffs; you (or, at
+    /// `auto`, the project's checks) verify each; `suit undo` reverts any.
+    Run(agent_cmd::RunArgs),
+    /// Create a small project with a failing test and watch suit fix it at
+    /// `auto` with the embedded model.
+    Demo(agent_cmd::DemoArgs),
+    /// Fill in code at a cursor (FILE:LINE:COL) with the coder model's
+    /// fill-in-the-middle; --apply writes it.
+    Complete(agent_cmd::CompleteArgs),
+    /// Run a folder of tasks and report pass rate, tries, tokens and time.
+    Eval(agent_cmd::EvalArgs),
     /// Ask the model one question and stream the answer to stdout.
     ///
     /// Text piped on stdin is added to the question, so
@@ -73,6 +86,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
+            Command::Run(args) => agent_cmd::run(args, cli.config.as_deref()).await,
+            Command::Demo(args) => agent_cmd::demo(args, cli.config.as_deref()).await,
+            Command::Complete(args) => agent_cmd::complete(args, cli.config.as_deref()).await,
+            Command::Eval(args) => agent_cmd::eval(args, cli.config.as_deref()).await,
             Command::Ask(args) => talk::ask(args, cli.config.as_deref()).await,
             Command::Chat(args) => talk::chat(args, cli.config.as_deref()).await,
             Command::Ingest(args) => ingest_cmd::run(args),

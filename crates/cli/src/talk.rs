@@ -151,6 +151,54 @@ pub async fn chat(args: ChatArgs, config_file: Option<&Path>) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// A model for one role, routed through the configured failover chain.
+pub struct Routed {
+    /// The role's model (failover, retries, metering included).
+    pub model: suit_model::RoleModel,
+    /// The session's meter.
+    pub meter: Arc<Meter>,
+    /// The first backend of the role's chain: name and configuration.
+    pub first: (String, suit_model::BackendConfig),
+    /// The merged configuration.
+    pub config: config::Config,
+}
+
+/// Loads the configuration, applies `--backend` (use only that backend for
+/// `role`) and `--model` (replace the model of the role's first backend),
+/// and builds the router.
+pub fn route(
+    config_file: Option<&Path>,
+    backend: Option<&str>,
+    model: Option<&str>,
+    role: Task,
+) -> Result<Routed> {
+    let mut loaded = config::load(config_file)?;
+    let config = &mut loaded.model;
+    if let Some(backend) = backend {
+        if !config.backends.contains_key(backend) {
+            anyhow::bail!(
+                "no backend named `{backend}` (configured: {})\n  fix: add [backends.{backend}] to suit.toml or pick one of those",
+                config.backends.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        config.roles.set_chain(role, vec![backend.to_string()]);
+    }
+    let first_name = config.roles.chain(role).first().cloned().unwrap_or_default();
+    if let Some(model) = model {
+        if let Some(backend) = config.backends.get_mut(&first_name) {
+            backend.model = model.to_string();
+        }
+    }
+    let first = config
+        .backends
+        .get(&first_name)
+        .cloned()
+        .with_context(|| format!("the {} role names no configured backend", role.as_str()))?;
+    let meter = Arc::new(Meter::new(config.budget));
+    let router = Router::from_config(config, meter.clone(), crate::models::load_embedded)?;
+    Ok(Routed { model: router.for_role(role), meter, first: (first_name, first), config: loaded })
+}
+
 /// One conversation: the routed chat model, its meter and the request shape.
 struct Session {
     model: suit_model::RoleModel,
@@ -162,22 +210,8 @@ struct Session {
 
 impl Session {
     fn open(args: &ModelArgs, config_file: Option<&Path>) -> Result<Self> {
-        let mut config = config::load(config_file)?.model;
-        if let Some(backend) = &args.backend {
-            if !config.backends.contains_key(backend) {
-                anyhow::bail!(
-                    "no backend named `{backend}` (configured: {})\n  fix: add [backends.{backend}] to suit.toml or pick one of those",
-                    config.backends.keys().cloned().collect::<Vec<_>>().join(", ")
-                );
-            }
-            config.roles.chat = vec![backend.clone()];
-        }
-        if let Some(model) = &args.model {
-            let first = config.roles.chain(Task::Chat).first().cloned();
-            if let Some(backend) = first.and_then(|b| config.backends.get_mut(&b)) {
-                backend.model = model.clone();
-            }
-        }
+        let routed =
+            route(config_file, args.backend.as_deref(), args.model.as_deref(), Task::Chat)?;
         let constraint = match (&args.json_schema, &args.grammar) {
             (Some(path), _) => {
                 let text = std::fs::read_to_string(path)
@@ -193,11 +227,9 @@ impl Session {
             )),
             (None, None) => None,
         };
-        let meter = Arc::new(Meter::new(config.budget));
-        let router = Router::from_config(&config, meter.clone(), crate::models::load_embedded)?;
         Ok(Self {
-            model: router.for_role(Task::Chat),
-            meter,
+            model: routed.model,
+            meter: routed.meter,
             args: args.clone(),
             constraint,
             key: format!("cli-{}", std::process::id()),

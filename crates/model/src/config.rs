@@ -406,6 +406,18 @@ impl RolesConfig {
             Task::Summarize => &self.summarize,
         }
     }
+
+    /// Replaces the failover chain for `task` (for example with one backend
+    /// named on the command line).
+    pub fn set_chain(&mut self, task: Task, chain: Vec<String>) {
+        match task {
+            Task::Chat => self.chat = chain,
+            Task::Edit => self.edit = chain,
+            Task::Fim => self.fim = chain,
+            Task::Embed => self.embed = chain,
+            Task::Summarize => self.summarize = chain,
+        }
+    }
 }
 
 /// `[budget]`: limits per session (per [`crate::Meter`]). Unset means no limit.

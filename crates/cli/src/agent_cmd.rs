@@ -1,0 +1,722 @@
+//! `suit run`, `suit demo`, `suit eval` and `suit complete`: the autonomy
+//! slider from the command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use suit_agent::{Autonomy, Check, EventSink, JsonlSink, Leash, NoPerson, RunConfig, RunSummary};
+use suit_edit::Target;
+use suit_model::{BackendKind, CompletionRequest, Model, Sampling, Task};
+use suit_store::{SqliteStore, Step, Workspace};
+
+use crate::review::{TerminalReviewer, TerminalView};
+use crate::talk::{route, Routed};
+
+/// Model selection shared by the agent commands.
+#[derive(Args, Clone, Default)]
+pub struct ModelChoice {
+    /// Model for the role: a catalog name, a .gguf path, or a remote model id.
+    #[arg(long, short)]
+    model: Option<String>,
+    /// Use only this configured backend (no failover).
+    #[arg(long, short)]
+    backend: Option<String>,
+}
+
+/// The leash, as flags.
+#[derive(Args, Clone)]
+pub struct LeashArgs {
+    /// Most changed lines (added + removed) per step.
+    #[arg(long)]
+    max_step_lines: Option<usize>,
+    /// Most steps per run.
+    #[arg(long)]
+    max_steps: Option<u32>,
+    /// Most tokens (prompt + generated) per run.
+    #[arg(long)]
+    max_tokens: Option<u64>,
+    /// Most cost in USD per run.
+    #[arg(long)]
+    max_cost: Option<f64>,
+    /// Most wall time per run, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    max_wall: u64,
+    /// Times a reply that cannot be applied goes back to the model.
+    #[arg(long, default_value_t = 3)]
+    max_reflections: u32,
+    /// Seconds before a check is killed.
+    #[arg(long)]
+    check_timeout: Option<u64>,
+    /// Most tokens of one reply.
+    #[arg(long, default_value_t = 2048)]
+    max_output_tokens: u32,
+}
+
+/// `suit run` arguments.
+#[derive(Args)]
+pub struct RunArgs {
+    /// What to do, in your words.
+    task: Vec<String>,
+    /// How much suit may do alone: tab, edit, file, repo or auto
+    /// (default: `[agent] autonomy` in suit.toml, else repo).
+    #[arg(long, short)]
+    autonomy: Option<String>,
+    /// A file to work on, or a region of it: PATH or PATH:START-END (repeatable).
+    #[arg(long, short)]
+    file: Vec<String>,
+    /// A check to run after each step at `auto`, e.g. "cargo test" (repeatable;
+    /// default: `[agent] checks` in suit.toml).
+    #[arg(long)]
+    check: Vec<String>,
+    /// Write one JSON event per line to stdout instead of the terminal view.
+    #[arg(long)]
+    json: bool,
+    /// Print each step's context: every piece with its source and tokens.
+    #[arg(long)]
+    show_context: bool,
+    #[command(flatten)]
+    leash: LeashArgs,
+    #[command(flatten)]
+    model: ModelChoice,
+}
+
+/// `suit complete` arguments.
+#[derive(Args)]
+pub struct CompleteArgs {
+    /// The cursor: FILE:LINE:COL (1-based).
+    at: String,
+    /// Write the insertion into the file (as a step `suit undo` reverts).
+    #[arg(long)]
+    apply: bool,
+    /// Most tokens to insert.
+    #[arg(long, default_value_t = 128)]
+    max_tokens: u32,
+    #[command(flatten)]
+    model: ModelChoice,
+}
+
+/// `suit demo` arguments.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Where to create the demo project (default: a new temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Write JSON events to stdout instead of the terminal view.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    model: ModelChoice,
+}
+
+/// `suit eval` arguments.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The folder of tasks (each a folder with task.toml and repo/).
+    dir: PathBuf,
+    /// Only tasks whose name contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// The autonomy level for every task.
+    #[arg(long, default_value = "auto")]
+    autonomy: String,
+    /// Write the results as JSON to this file too.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Print every run's events.
+    #[arg(long)]
+    verbose: bool,
+    #[command(flatten)]
+    leash: LeashArgs,
+    #[command(flatten)]
+    model: ModelChoice,
+}
+
+/// The model a run uses, and how to drive it.
+struct Engine {
+    routed: Routed,
+    /// Tokens of the model's window.
+    window: usize,
+    small: bool,
+    constrain: bool,
+    name: String,
+}
+
+impl Engine {
+    fn open(config_file: Option<&Path>, choice: &ModelChoice, role: Task) -> Result<Self> {
+        let routed = route(config_file, choice.backend.as_deref(), choice.model.as_deref(), role)?;
+        let (name, backend) = &routed.first;
+        let embedded = backend.kind == BackendKind::Embedded;
+        let window = backend.ctx_size.map(|n| n as usize).unwrap_or(8192);
+        Ok(Engine {
+            window,
+            // Embedded models are small here (the catalog's are 0.5-1.5B): they
+            // rewrite whole files and decode under a grammar.
+            small: embedded,
+            constrain: embedded,
+            name: format!("{} via {name}", backend.model),
+            routed,
+        })
+    }
+
+    /// Loads the model now, so its load time is not counted as a step's.
+    async fn warm(&self) -> Result<()> {
+        self.routed.model.count_tokens("warm up").await.map(|_| ()).map_err(anyhow::Error::from)
+    }
+}
+
+fn open_workspace(root: &Path) -> Result<Workspace> {
+    let store = SqliteStore::open(&SqliteStore::default_path(root))?;
+    Ok(Workspace::open(root, Arc::new(store))?)
+}
+
+/// Parses `PATH` or `PATH:START-END`.
+fn parse_target(spec: &str) -> Result<Target> {
+    if let Some((path, range)) = spec.rsplit_once(':') {
+        if let Some((a, b)) = range.split_once('-') {
+            let start: usize = a.trim().parse().with_context(|| {
+                format!("bad line range in --file {spec}: expected PATH:START-END")
+            })?;
+            let end: usize = b.trim().parse().with_context(|| {
+                format!("bad line range in --file {spec}: expected PATH:START-END")
+            })?;
+            return Ok(Target::region(normalize(path), start, end));
+        }
+    }
+    Ok(Target::file(normalize(spec)))
+}
+
+fn normalize(path: &str) -> String {
+    path.trim_start_matches("./").to_string()
+}
+
+fn leash(args: &LeashArgs, agent: &crate::config::AgentConfig) -> Leash {
+    let base = Leash::default();
+    Leash {
+        max_step_lines: args.max_step_lines.or(agent.max_step_lines).unwrap_or(base.max_step_lines),
+        max_steps: args.max_steps.or(agent.max_steps).unwrap_or(base.max_steps),
+        max_tokens: args.max_tokens,
+        max_cost: args.max_cost,
+        max_wall: Duration::from_secs(args.max_wall),
+        max_reflections: args.max_reflections,
+    }
+}
+
+fn checks(commands: &[String], timeout: Option<u64>) -> Vec<Check> {
+    commands
+        .iter()
+        .map(|c| {
+            let mut check = Check::new(c.clone());
+            if let Some(secs) = timeout {
+                check.timeout = Duration::from_secs(secs);
+            }
+            check
+        })
+        .collect()
+}
+
+fn autonomy(text: &str) -> Result<Autonomy> {
+    text.parse::<Autonomy>().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Runs `suit run`.
+pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> {
+    let task = args.task.join(" ");
+    let root = crate::steps::repo_root()?;
+    let engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    let agent = engine.routed.config.agent.clone();
+    let level = autonomy(args.autonomy.as_deref().or(agent.autonomy.as_deref()).unwrap_or("repo"))?;
+    let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
+    let files: Vec<Target> = args.file.iter().map(|f| parse_target(f)).collect::<Result<_>>()?;
+    // Paths are relative to the repository root; accept ones relative to the
+    // current directory too.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let prefix =
+        cwd.strip_prefix(&root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let files = files
+        .into_iter()
+        .map(|mut t| {
+            if !prefix.is_empty() && !root.join(&t.path).exists() && cwd.join(&t.path).exists() {
+                t.path = format!("{prefix}/{}", t.path);
+            }
+            t
+        })
+        .collect();
+    let config = RunConfig {
+        task,
+        autonomy: level,
+        files,
+        checks: checks(&commands, args.leash.check_timeout.or(agent.check_timeout)),
+        leash: leash(&args.leash, &agent),
+        small_model: engine.small,
+        constrain: engine.constrain,
+        context_budget: engine
+            .window
+            .saturating_sub(args.leash.max_output_tokens as usize + 600)
+            .max(1024),
+        max_output_tokens: args.leash.max_output_tokens,
+        cwd,
+        model_name: engine.name.clone(),
+    };
+    let ws = open_workspace(&root)?;
+    suit_agent::validate(&config, &ws)?;
+    if level >= Autonomy::Auto && config.checks.is_empty() && !args.json {
+        eprintln!("suit: no checks configured: at `auto` steps are applied unverified (add --check \"CMD\")");
+    }
+    engine.warm().await?;
+    let mut sink: Box<dyn EventSink> = if args.json {
+        Box::new(JsonlSink::new(std::io::stdout()))
+    } else {
+        Box::new(TerminalView::new(args.show_context, level.applies_alone()))
+    };
+    let person = std::io::stdin().is_terminal_or_piped();
+    if !level.applies_alone() && !person {
+        anyhow::bail!(
+            "at `{}` you approve every change, but stdin is neither a terminal nor a pipe\n  fix: run suit in a terminal, pipe the answers (y/n per hunk), or use --autonomy auto with --check",
+            level.as_str()
+        );
+    }
+    let summary = if !person {
+        suit_agent::run(
+            &config,
+            &engine.routed.model,
+            Some(&engine.routed.meter),
+            &ws,
+            &mut NoPerson,
+            sink.as_mut(),
+        )
+        .await?
+    } else {
+        let mut reviewer = TerminalReviewer::new();
+        suit_agent::run(
+            &config,
+            &engine.routed.model,
+            Some(&engine.routed.meter),
+            &ws,
+            &mut reviewer,
+            sink.as_mut(),
+        )
+        .await?
+    };
+    Ok(ExitCode::from(summary.outcome.exit_code()))
+}
+
+/// Whether stdin can carry a person's answers.
+trait StdinExt {
+    fn is_terminal_or_piped(&self) -> bool;
+}
+
+impl StdinExt for std::io::Stdin {
+    fn is_terminal_or_piped(&self) -> bool {
+        use std::io::IsTerminal;
+        if self.is_terminal() {
+            return true;
+        }
+        // A pipe or a file: answers may come from it.
+        std::fs::metadata("/dev/stdin").map(|m| !m.file_type().is_char_device()).unwrap_or(false)
+    }
+}
+
+use std::os::unix::fs::FileTypeExt;
+
+/// The demo project: a leap-year function with a bug and its tests.
+const DEMO_FILES: &[(&str, &str)] = &[
+    (
+        "calendar_utils.py",
+        "\"\"\"Small calendar helpers.\"\"\"\n\n\ndef is_leap_year(year):\n    \"\"\"Return True if `year` is a leap year in the Gregorian calendar.\"\"\"\n    return year % 4 == 0\n\n\ndef days_in_year(year):\n    \"\"\"Return the number of days in `year`.\"\"\"\n    return 366 if is_leap_year(year) else 365\n",
+    ),
+    (
+        "test_calendar_utils.py",
+        "import unittest\n\nfrom calendar_utils import days_in_year, is_leap_year\n\n\nclass LeapYearTest(unittest.TestCase):\n    def test_ordinary_leap_years(self):\n        self.assertTrue(is_leap_year(2024))\n        self.assertFalse(is_leap_year(2023))\n\n    def test_centuries_are_not_leap_years(self):\n        self.assertFalse(is_leap_year(1900))\n        self.assertFalse(is_leap_year(2100))\n\n    def test_every_fourth_century_is(self):\n        self.assertTrue(is_leap_year(2000))\n\n    def test_days(self):\n        self.assertEqual(days_in_year(1900), 365)\n        self.assertEqual(days_in_year(2000), 366)\n\n\nif __name__ == \"__main__\":\n    unittest.main()\n",
+    ),
+    ("AGENTS.md", "Python 3, standard library only. Run the tests with `python3 -m unittest -q`.\n"),
+];
+
+/// Runs `suit demo`.
+pub async fn demo(args: DemoArgs, config_file: Option<&Path>) -> Result<ExitCode> {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        anyhow::bail!("the demo project is in Python, and python3 was not found\n  fix: install Python 3 (e.g. apt install python3)");
+    }
+    let dir = match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            if std::fs::read_dir(dir)?.next().is_some() {
+                anyhow::bail!(
+                    "{} is not empty\n  fix: name a new or empty directory",
+                    dir.display()
+                );
+            }
+            dir.clone()
+        }
+        None => tempfile::Builder::new().prefix("suit-demo-").tempdir()?.keep(),
+    };
+    for (name, text) in DEMO_FILES {
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("cannot write the demo file {name}"))?;
+    }
+    let root = dir.canonicalize()?;
+    if !args.json {
+        eprintln!("suit demo: a project with a failing test in {}\n", root.display());
+    }
+    let engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    let config = RunConfig {
+        task: "is_leap_year gets century years wrong; make the tests pass.".into(),
+        autonomy: Autonomy::Auto,
+        files: Vec::new(),
+        checks: vec![Check::new("python3 -m unittest -q")],
+        leash: Leash::default(),
+        small_model: engine.small,
+        constrain: engine.constrain,
+        context_budget: engine.window.saturating_sub(2048 + 600).max(1024),
+        max_output_tokens: 2048,
+        cwd: root.clone(),
+        model_name: engine.name.clone(),
+    };
+    let ws = open_workspace(&root)?;
+    if !args.json {
+        eprintln!("loading the model {} ...", engine.name);
+    }
+    engine.warm().await?;
+    let mut sink: Box<dyn EventSink> = if args.json {
+        Box::new(JsonlSink::new(std::io::stdout()))
+    } else {
+        Box::new(TerminalView::new(false, true))
+    };
+    let summary = suit_agent::run(
+        &config,
+        &engine.routed.model,
+        Some(&engine.routed.meter),
+        &ws,
+        &mut NoPerson,
+        sink.as_mut(),
+    )
+    .await?;
+    if !args.json {
+        eprintln!(
+            "\nThe project is in {0}: `cd {0} && suit log` shows the steps, `suit undo` reverts them.",
+            root.display()
+        );
+    }
+    Ok(ExitCode::from(summary.outcome.exit_code()))
+}
+
+/// Runs `suit complete`.
+pub async fn complete(args: CompleteArgs, config_file: Option<&Path>) -> Result<ExitCode> {
+    let (path, line, col) = parse_cursor(&args.at)?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let offset = cursor_offset(&text, line, col).with_context(|| {
+        format!(
+            "{}:{line}:{col} is past the end of the file (lines and columns are 1-based)",
+            path.display()
+        )
+    })?;
+    let (prefix, suffix) = text.split_at(offset);
+    let engine = Engine::open(config_file, &args.model, Task::Fim)?;
+    let request = CompletionRequest {
+        sampling: Sampling { max_tokens: args.max_tokens, ..Sampling::default() },
+        ..CompletionRequest::fim(prefix, suffix)
+    };
+    let done = suit_model::collect(engine.routed.model.complete(request).await?).await?;
+    let insertion = done.text;
+    if !args.apply {
+        print!("{insertion}");
+        if !insertion.ends_with('\n') {
+            println!();
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if insertion.is_empty() {
+        eprintln!("suit: the model proposed no insertion; {} is unchanged", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let root = crate::steps::repo_root()?;
+    let abs = path.canonicalize()?;
+    let rel = abs
+        .strip_prefix(root.canonicalize()?)
+        .with_context(|| {
+            format!("{} is outside the repository {}", path.display(), root.display())
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let ws = open_workspace(&root)?;
+    let new = format!("{prefix}{insertion}{suffix}");
+    let step = Step {
+        session: None,
+        description: format!("complete {rel}:{line}:{col}"),
+        changes: vec![suit_store::FileChange::modify(
+            rel.clone(),
+            text.into_bytes(),
+            new.into_bytes(),
+        )],
+    };
+    let checkpoint = ws.apply(&step)?;
+    print!("{insertion}");
+    if !insertion.ends_with('\n') {
+        println!();
+    }
+    eprintln!("suit: inserted into {rel} as step {} (`suit undo` reverts it)", checkpoint.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_cursor(at: &str) -> Result<(PathBuf, usize, usize)> {
+    let bad = || {
+        anyhow::anyhow!(
+            "`{at}` is not FILE:LINE:COL\n  fix: e.g. suit complete src/lib.rs:12:5 (1-based)"
+        )
+    };
+    let (rest, col) = at.rsplit_once(':').ok_or_else(bad)?;
+    let (file, line) = rest.rsplit_once(':').ok_or_else(bad)?;
+    let line: usize = line.parse().map_err(|_| bad())?;
+    let col: usize = col.parse().map_err(|_| bad())?;
+    if line == 0 || col == 0 || file.is_empty() {
+        return Err(bad());
+    }
+    Ok((PathBuf::from(file), line, col))
+}
+
+/// The byte offset of 1-based `line` and `col` (in characters); a column
+/// past the end of the line means its end.
+fn cursor_offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    let mut start = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let body = l.strip_suffix('\n').unwrap_or(l);
+            let within = body.char_indices().nth(col - 1).map_or(body.len(), |(b, _)| b);
+            return Some(start + within);
+        }
+        start += l.len();
+    }
+    // The line just after a final newline (an empty last line).
+    (line == text.split_inclusive('\n').count() + 1 && col == 1).then_some(text.len())
+}
+
+/// One task of an eval folder (`task.toml`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvalTask {
+    task: String,
+    check: String,
+    #[serde(default)]
+    files: Vec<String>,
+    #[serde(default)]
+    protected: Vec<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// The result of one eval task.
+#[derive(serde::Serialize)]
+struct EvalResult {
+    name: String,
+    language: Option<String>,
+    kind: Option<String>,
+    passed: bool,
+    outcome: suit_agent::Outcome,
+    tries: u32,
+    applicable: u32,
+    steps: u32,
+    tokens: u64,
+    seconds: f64,
+    step_lines: Vec<usize>,
+    summary: String,
+}
+
+/// Runs `suit eval`.
+pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode> {
+    let mut tasks: Vec<PathBuf> = std::fs::read_dir(&args.dir)
+        .with_context(|| format!("cannot read the eval folder {}", args.dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("task.toml").is_file())
+        .filter(|p| {
+            args.filter
+                .as_deref()
+                .is_none_or(|f| p.file_name().is_some_and(|n| n.to_string_lossy().contains(f)))
+        })
+        .collect();
+    tasks.sort();
+    if tasks.is_empty() {
+        anyhow::bail!(
+            "no tasks in {} (a task is a folder with task.toml and repo/)",
+            args.dir.display()
+        );
+    }
+    let level = autonomy(&args.autonomy)?;
+    let engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name, level.as_str());
+    engine.warm().await?;
+    let mut results = Vec::new();
+    for dir in &tasks {
+        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let spec: EvalTask = toml::from_str(
+            &std::fs::read_to_string(dir.join("task.toml"))
+                .with_context(|| format!("cannot read {}/task.toml", dir.display()))?,
+        )
+        .map_err(|e| anyhow::anyhow!("invalid {}/task.toml: {e}", dir.display()))?;
+        let work = tempfile::Builder::new().prefix("suit-eval-").tempdir()?;
+        copy_dir(&dir.join("repo"), work.path())
+            .with_context(|| format!("cannot copy {}/repo", dir.display()))?;
+        let root = work.path().canonicalize()?;
+        let config = RunConfig {
+            task: spec.task.clone(),
+            autonomy: level,
+            files: spec.files.iter().map(|f| parse_target(f)).collect::<Result<_>>()?,
+            checks: checks(
+                std::slice::from_ref(&spec.check),
+                args.leash.check_timeout.or(Some(120)),
+            ),
+            leash: leash(&args.leash, &crate::config::AgentConfig::default()),
+            small_model: engine.small,
+            constrain: engine.constrain,
+            context_budget: engine
+                .window
+                .saturating_sub(args.leash.max_output_tokens as usize + 600)
+                .max(1024),
+            max_output_tokens: args.leash.max_output_tokens,
+            cwd: root.clone(),
+            model_name: engine.name.clone(),
+        };
+        let started = std::time::Instant::now();
+        let summary = {
+            let ws = open_workspace(&root)?;
+            let mut view = TerminalView::new(false, true);
+            let mut quiet = suit_agent::MemorySink::default();
+            let sink: &mut dyn EventSink = if args.verbose { &mut view } else { &mut quiet };
+            match suit_agent::run(
+                &config,
+                &engine.routed.model,
+                Some(&engine.routed.meter),
+                &ws,
+                &mut NoPerson,
+                sink,
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(e) => RunSummary {
+                    outcome: suit_agent::Outcome::Failed,
+                    steps: 0,
+                    applied: 0,
+                    summary: e.to_string(),
+                    tokens: 0,
+                    calls: 0,
+                    applicable: 0,
+                    step_lines: Vec::new(),
+                },
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        // The verdict: the task's own tests, restored to their original bytes.
+        for path in &spec.protected {
+            let original = dir.join("repo").join(path);
+            let _ = std::fs::copy(&original, root.join(path));
+        }
+        let verdict =
+            suit_agent::run_check(&checks(std::slice::from_ref(&spec.check), Some(300))[0], &root)
+                .await;
+        let result = EvalResult {
+            name: name.clone(),
+            language: spec.language,
+            kind: spec.kind,
+            passed: verdict.passed(),
+            outcome: summary.outcome,
+            tries: summary.calls,
+            applicable: summary.applicable,
+            steps: summary.steps,
+            tokens: summary.tokens,
+            seconds,
+            step_lines: summary.step_lines,
+            summary: summary.summary,
+        };
+        eprintln!(
+            "{:<32} {:<4} {:>2} tries {:>6} tokens {:>5.0} s  {}",
+            name,
+            if result.passed { "PASS" } else { "fail" },
+            result.tries,
+            result.tokens,
+            seconds,
+            result.summary.lines().next().unwrap_or_default()
+        );
+        results.push(result);
+    }
+    let report = eval_report(&results);
+    println!("{report}");
+    if let Some(path) = &args.output {
+        let json = serde_json::json!({ "model": engine.name, "autonomy": level.as_str(), "tasks": results, "report": report });
+        suit_store::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The totals of an eval as a short text table.
+fn eval_report(results: &[EvalResult]) -> String {
+    let n = results.len().max(1) as f64;
+    let passed = results.iter().filter(|r| r.passed).count();
+    let tries: u32 = results.iter().map(|r| r.tries).sum();
+    let applicable: u32 = results.iter().map(|r| r.applicable).sum();
+    let tokens: u64 = results.iter().map(|r| r.tokens).sum();
+    let seconds: f64 = results.iter().map(|r| r.seconds).sum();
+    let mut lines: Vec<usize> = results.iter().flat_map(|r| r.step_lines.iter().copied()).collect();
+    lines.sort_unstable();
+    let median = if lines.is_empty() {
+        0.0
+    } else if lines.len() % 2 == 1 {
+        lines[lines.len() / 2] as f64
+    } else {
+        (lines[lines.len() / 2 - 1] + lines[lines.len() / 2]) as f64 / 2.0
+    };
+    format!(
+        "pass rate {passed}/{} ({:.0}%) · tries {tries} ({:.1} per task) · well-formed, applicable replies {applicable}/{tries} ({:.0}%) · tokens {tokens} ({:.0} per task) · wall {seconds:.0} s ({:.0} s per task) · median changed lines per applied step {median}",
+        results.len(),
+        100.0 * passed as f64 / n,
+        tries as f64 / n,
+        if tries == 0 { 0.0 } else { 100.0 * applicable as f64 / tries as f64 },
+        tokens as f64 / n,
+        seconds / n,
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_offsets_are_one_based_and_char_aware() {
+        let text = "ab\ncé d\n";
+        assert_eq!(cursor_offset(text, 1, 1), Some(0));
+        assert_eq!(cursor_offset(text, 2, 3), Some(3 + "cé".len()));
+        assert_eq!(cursor_offset(text, 2, 99), Some(3 + "cé d".len()));
+        assert_eq!(cursor_offset(text, 3, 1), Some(text.len()));
+        assert_eq!(cursor_offset(text, 4, 1), None);
+    }
+
+    #[test]
+    fn targets_and_cursors_parse_or_explain() {
+        assert_eq!(parse_target("./src/a.rs:3-9").unwrap(), Target::region("src/a.rs", 3, 9));
+        assert_eq!(parse_target("src/a.rs").unwrap(), Target::file("src/a.rs"));
+        assert!(parse_target("src/a.rs:x-9").is_err());
+        assert_eq!(parse_cursor("a/b.py:3:7").unwrap(), (PathBuf::from("a/b.py"), 3, 7));
+        assert!(parse_cursor("a/b.py:3").unwrap_err().to_string().contains("FILE:LINE:COL"));
+        assert!(parse_cursor("a/b.py:0:1").is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! The terminal side of a run: the per-hunk review (like `git add -p`) and
+//! the human-readable view of a run's events.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use suit_agent::{Autonomy, Decision, Event, EventSink, Review, Reviewer};
+use suit_edit::FileChange;
+
+/// Reviews each hunk on the terminal. Answers come from stdin, so they can
+/// also be piped (`printf 'y\n' | suit run ...`); end of input means quit.
+pub struct TerminalReviewer {
+    /// The slider's position the person chose for the next step.
+    next: Option<Autonomy>,
+    color: bool,
+}
+
+impl TerminalReviewer {
+    /// A reviewer on this process's stdin and stderr.
+    pub fn new() -> Self {
+        Self { next: None, color: std::io::stderr().is_terminal() }
+    }
+
+    fn ask(&self, prompt: &str) -> Option<String> {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim().to_string()),
+        }
+    }
+
+    /// Opens `text` in `$VISUAL`/`$EDITOR` (default `vi`) and returns the result.
+    fn edit(&self, path: &str, text: &str) -> Option<String> {
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".into());
+        let name = path.rsplit('/').next().unwrap_or("file");
+        let file = tempfile::Builder::new()
+            .prefix("suit-edit-")
+            .suffix(&format!("-{name}"))
+            .tempfile()
+            .ok()?;
+        std::fs::write(file.path(), text).ok()?;
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(file.path())
+            .status();
+        match status {
+            Ok(s) if s.success() => std::fs::read_to_string(file.path()).ok(),
+            _ => {
+                eprintln!("suit: the editor `{editor}` failed; the hunk is left as proposed");
+                None
+            }
+        }
+    }
+}
+
+const HELP: &str = "\
+y - apply this hunk          n - skip this hunk
+a - apply this and the rest of the file's hunks
+d - skip this and the rest of the file's hunks
+e - edit the proposed file in $EDITOR, then apply it
+r - reject the step and tell the model why
+q - quit the run (nothing more is applied)
++ / - - raise or lower the autonomy level from the next step
+";
+
+impl Reviewer for TerminalReviewer {
+    fn review(
+        &mut self,
+        step: u32,
+        autonomy: Autonomy,
+        changes: &[FileChange],
+        escalation: Option<&str>,
+    ) -> Review {
+        if let Some(reason) = escalation {
+            eprintln!("suit: this step needs your approval: {reason}");
+        }
+        let mut files = Vec::new();
+        let mut edited = false;
+        let mut partial = false;
+        let mut kept_hunks = Vec::new();
+        let mut offset = 0;
+        for change in changes {
+            let diff = change.diff(3);
+            let hunks = diff.hunks();
+            let mut accepted = Vec::new();
+            let mut rest: Option<bool> = None;
+            let mut replaced: Option<String> = None;
+            let mut i = 0;
+            while i < hunks.len() {
+                if let Some(all) = rest {
+                    if all {
+                        accepted.push(i);
+                    }
+                    i += 1;
+                    continue;
+                }
+                eprintln!(
+                    "{}",
+                    paint(
+                        &format!("--- {0}\n+++ {0}\n{1}", change.path(), hunks[i].text()),
+                        self.color
+                    )
+                );
+                let level = self.next.unwrap_or(autonomy);
+                let prompt = format!(
+                    "step {step} [{}] hunk {}/{} of {}: apply? [y,n,a,d,e,r,q,+,-,?] ",
+                    level.as_str(),
+                    i + 1,
+                    hunks.len(),
+                    change.path()
+                );
+                let Some(answer) = self.ask(&prompt) else { return Review::Quit };
+                match answer.as_str() {
+                    "y" | "yes" => {
+                        accepted.push(i);
+                        i += 1;
+                    }
+                    "n" | "no" => i += 1,
+                    "a" => rest = Some(true),
+                    "d" => rest = Some(false),
+                    "e" => {
+                        let proposed = change.after().unwrap_or_default();
+                        if let Some(text) = self.edit(change.path(), proposed) {
+                            replaced = Some(text);
+                            break;
+                        }
+                    }
+                    "r" => {
+                        let why =
+                            self.ask("what should the model do differently? ").unwrap_or_default();
+                        return Review::Reject { feedback: (!why.is_empty()).then_some(why) };
+                    }
+                    "q" => return Review::Quit,
+                    "+" => {
+                        self.next = level.up().or(Some(level));
+                        eprintln!(
+                            "suit: autonomy from the next step: {}",
+                            self.next.unwrap_or(level).as_str()
+                        );
+                    }
+                    "-" => {
+                        self.next = level.down().or(Some(level));
+                        eprintln!(
+                            "suit: autonomy from the next step: {}",
+                            self.next.unwrap_or(level).as_str()
+                        );
+                    }
+                    _ => eprint!("{HELP}"),
+                }
+            }
+            if let Some(text) = replaced {
+                edited = true;
+                files.push((change.path().to_string(), Some(text)));
+            } else if accepted.len() == hunks.len() {
+                files.push((change.path().to_string(), change.after().map(String::from)));
+                kept_hunks.extend((0..hunks.len()).map(|h| h + offset));
+            } else if !accepted.is_empty() {
+                partial = true;
+                files.push((change.path().to_string(), Some(diff.apply_hunks(&accepted))));
+                kept_hunks.extend(accepted.iter().map(|h| h + offset));
+            } else {
+                partial = true;
+            }
+            offset += hunks.len();
+        }
+        if files.is_empty() {
+            return Review::Reject { feedback: Some("the person skipped every hunk".into()) };
+        }
+        let decision = if edited {
+            Decision::Edited
+        } else if partial {
+            Decision::Partial { hunks: kept_hunks }
+        } else {
+            Decision::Accepted
+        };
+        Review::Apply { files, decision }
+    }
+
+    fn autonomy(&mut self, current: Autonomy) -> Autonomy {
+        self.next.take().unwrap_or(current)
+    }
+}
+
+/// Colors a unified diff for a terminal.
+fn paint(diff: &str, color: bool) -> String {
+    if !color {
+        return diff.trim_end().to_string();
+    }
+    diff.lines()
+        .map(|l| {
+            if l.starts_with("+++") || l.starts_with("---") {
+                format!("\x1b[1m{l}\x1b[0m")
+            } else if l.starts_with('+') {
+                format!("\x1b[32m{l}\x1b[0m")
+            } else if l.starts_with('-') {
+                format!("\x1b[31m{l}\x1b[0m")
+            } else if l.starts_with("@@") {
+                format!("\x1b[36m{l}\x1b[0m")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Shows a run's events to a person on stderr: steps, diffs (at `auto`,
+/// where nobody reviews them hunk by hunk), checks, rollbacks, the end.
+pub struct TerminalView {
+    /// Print each step's context table.
+    pub show_context: bool,
+    /// Print diffs (on at `auto`; the reviewer shows them otherwise).
+    pub show_diffs: bool,
+    color: bool,
+}
+
+impl TerminalView {
+    /// A view on stderr.
+    pub fn new(show_context: bool, show_diffs: bool) -> Self {
+        Self { show_context, show_diffs, color: std::io::stderr().is_terminal() }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[2m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+impl EventSink for TerminalView {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { task, autonomy, model } => {
+                eprintln!(
+                    "suit: {task}\n{}",
+                    self.dim(&format!("  autonomy {} · model {model}", autonomy.as_str()))
+                );
+            }
+            Event::StepStarted { step, autonomy } => {
+                eprintln!("\n── step {step} ({}) ──", autonomy.as_str());
+            }
+            Event::ContextSummary { segments, tokens, budget, .. } => {
+                if self.show_context {
+                    eprintln!("context ({tokens} of {budget} tokens):");
+                    for s in segments {
+                        eprintln!(
+                            "  {:>6}  {:<9}  {}{}",
+                            s.tokens,
+                            if s.trusted { "trusted" } else { "untrusted" },
+                            s.source,
+                            if s.shortened { "  (shortened or left out)" } else { "" }
+                        );
+                    }
+                } else {
+                    eprintln!(
+                        "{}",
+                        self.dim(&format!("  context: {} pieces, {tokens} tokens", segments.len()))
+                    );
+                }
+            }
+            Event::Proposal { .. } => {}
+            Event::EditFailed { reason, reflection, .. } => {
+                eprintln!(
+                    "  reply not applicable (try {}): {}",
+                    reflection + 1,
+                    reason.lines().next().unwrap_or_default()
+                );
+            }
+            Event::Diff { diff, changed_lines, files, .. } => {
+                let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+                eprintln!("  proposal: {changed_lines} changed lines in {}", names.join(", "));
+                if self.show_diffs {
+                    eprintln!("{}", paint(diff, self.color));
+                }
+            }
+            Event::Approval { decision, by, .. } => {
+                if let Decision::Escalated { reason } = decision {
+                    eprintln!("  escalated to you: {reason}");
+                } else {
+                    let what = serde_json::to_value(decision)
+                        .ok()
+                        .and_then(|v| v.get("decision").and_then(|d| d.as_str()).map(String::from))
+                        .unwrap_or_default();
+                    let who = serde_json::to_value(by)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default();
+                    eprintln!("{}", self.dim(&format!("  {what} by {who}")));
+                }
+            }
+            Event::Applied { checkpoint, .. } => {
+                eprintln!(
+                    "{}",
+                    self.dim(&format!(
+                        "  applied as checkpoint {checkpoint} (suit undo restores it)"
+                    ))
+                );
+            }
+            Event::CheckResult { outcome, step } => {
+                let mark = if outcome.passed() { "pass" } else { "FAIL" };
+                let when = if *step == 0 { " (before any change)" } else { "" };
+                eprintln!(
+                    "  check `{}`: {mark}, {}{when} in {:.1} s",
+                    outcome.command,
+                    outcome.status,
+                    outcome.duration.as_secs_f64()
+                );
+            }
+            Event::RolledBack { reason, .. } => eprintln!("  rolled back: {reason}"),
+            Event::Usage { prompt_tokens, cached_tokens, completion_tokens, .. } => {
+                eprintln!("{}", self.dim(&format!("  tokens: {prompt_tokens} prompt ({cached_tokens} cached) + {completion_tokens} generated")));
+            }
+            Event::Finished { outcome, steps, applied, summary, tokens, seconds, .. } => {
+                let what = serde_json::to_value(outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                eprintln!("\nsuit: {what}: {summary} ({steps} steps, {applied} applied, {tokens} tokens, {seconds:.0} s)");
+            }
+        }
+    }
+}
