@@ -53,12 +53,22 @@ for f in t.get("protected", []):
 PY
 }
 
+# Runs the check in the current directory, with a time limit when `timeout` exists.
+run_check() {
+  if command -v timeout >/dev/null 2>&1; then
+    timeout 300 bash -c "$1"
+  else
+    bash -c "$1"
+  fi
+}
+
 failed=0
 start=$(date +%s)
 for name in "${tasks[@]}"; do
   dir="$here/$name"
   t0=$(date +%s)
   verdict=""
+  detail=""
   if [ ! -f "$dir/task.toml" ] || [ ! -d "$dir/repo" ] || [ ! -f "$dir/solution.diff" ]; then
     verdict="WRONG: needs task.toml, repo/ and solution.diff"
   elif ! info="$(read_task "$dir" 2>"$tmp/err")"; then
@@ -70,24 +80,25 @@ for name in "${tasks[@]}"; do
     cp -R "$dir/repo" "$work"
     export CARGO_TARGET_DIR="$tmp/$name/target"
     log="$tmp/$name/log"
-    if (cd "$work" && bash -c "$check") >"$log" 2>&1; then
+    if (cd "$work" && run_check "$check") >"$log" 2>&1; then
       verdict="WRONG: check passes on repo/ before the fix"
     elif ! (cd "$work" && GIT_CEILING_DIRECTORIES="$tmp/$name" git apply "$dir/solution.diff") >>"$log" 2>&1; then
       verdict="WRONG: solution.diff does not apply"
     else
       # restore protected files, as suit eval does before the final check
       while IFS= read -r f; do
-        [ -n "$f" ] && cp "$dir/repo/$f" "$work/$f"
+        if [ -n "$f" ]; then cp "$dir/repo/$f" "$work/$f"; fi
       done < <(printf '%s\n' "$info" | tail -n +2)
-      if (cd "$work" && bash -c "$check") >"$log" 2>&1; then
+      if (cd "$work" && run_check "$check") >"$log" 2>&1; then
         verdict="ok"
       else
         verdict="WRONG: check fails with solution.diff applied"
-        tail -n 15 "$log" | sed 's/^/    /'
+        detail="$(tail -n 15 "$log" | sed 's/^/    /')"
       fi
     fi
   fi
   printf '%-28s %s (%ss)\n' "$name" "$verdict" "$(( $(date +%s) - t0 ))"
+  [ -z "$detail" ] || printf '%s\n' "$detail"
   [ "$verdict" = "ok" ] || failed=$((failed + 1))
 done
 

@@ -29,6 +29,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, String> {
             tokens.push(Token::Num(n));
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
+            i += 1;
             while i < chars.len() && chars[i].is_alphanumeric() {
                 i += 1;
             }
