@@ -154,20 +154,31 @@ impl Tally {
         }
     }
 
+    /// Whether `proposal` (compared as [`Tally::record_failure`] does) has
+    /// already failed once: proposing it again would repeat a failure.
+    pub fn failed_before(&self, proposal: &str) -> bool {
+        self.failed_proposals.contains(&proposal_key(proposal))
+    }
+
     /// Records a proposal that failed (did not apply, or broke the checks).
     /// Seeing the same proposal fail a second time stops the run.
     /// Proposals are compared with whitespace at line ends ignored.
     pub fn record_failure(&mut self, proposal: &str, reason: &str) -> Result<(), LeashStop> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for line in proposal.lines() {
-            line.trim_end().hash(&mut hasher);
-        }
-        if self.failed_proposals.insert(hasher.finish()) {
+        if self.failed_proposals.insert(proposal_key(proposal)) {
             Ok(())
         } else {
             Err(LeashStop::Repeated { reason: reason.to_string() })
         }
     }
+}
+
+/// A proposal's identity: its lines without trailing whitespace.
+fn proposal_key(proposal: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for line in proposal.lines() {
+        line.trim_end().hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 #[cfg(test)]

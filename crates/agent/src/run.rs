@@ -19,6 +19,9 @@ use crate::{
 /// Lines of check output kept for the model (the end matters most).
 const CHECK_OUTPUT_LINES: usize = 60;
 
+/// Sampling temperature of proposals after a failure in the run.
+const RETRY_TEMPERATURE: f32 = 0.6;
+
 /// Files suit picks by itself when the user names none.
 const MAX_PICKED_FILES: usize = 3;
 
@@ -759,10 +762,15 @@ impl Loop<'_> {
                 return Proposed::Stop(stop);
             }
             let cost_before = self.cost();
+            // Greedy first; after a failure in this run, sample, so a small
+            // model does not propose the same change again.
+            let failed = self.calls > self.applicable || self.tally.steps() > 1;
             let request = ChatRequest {
                 messages: messages.clone(),
                 sampling: Sampling {
                     max_tokens: self.config.max_output_tokens,
+                    temperature: if failed { RETRY_TEMPERATURE } else { 0.0 },
+                    seed: self.calls,
                     ..Sampling::default()
                 },
                 constraint: constraint.clone(),
@@ -793,6 +801,13 @@ impl Loop<'_> {
             });
             if allow_done && reply.text.trim() == "DONE" {
                 return Proposed::Done;
+            }
+            if self.tally.failed_before(&reply.text) {
+                // The same change failed before (its checks, or the person
+                // rejected it): stop rather than try it again.
+                return Proposed::Stop(LeashStop::Repeated {
+                    reason: format!("step {step} repeats a change that already failed"),
+                });
             }
             match self.check_reply(plan, &reply.text, reply.finish_reason) {
                 Ok(proposal) => {

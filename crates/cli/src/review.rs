@@ -12,19 +12,25 @@ pub struct TerminalReviewer {
     /// The slider's position the person chose for the next step.
     next: Option<Autonomy>,
     color: bool,
+    input: Box<dyn BufRead + Send>,
 }
 
 impl TerminalReviewer {
     /// A reviewer on this process's stdin and stderr.
     pub fn new() -> Self {
-        Self { next: None, color: std::io::stderr().is_terminal() }
+        Self::with_input(Box::new(std::io::BufReader::new(std::io::stdin())))
     }
 
-    fn ask(&self, prompt: &str) -> Option<String> {
+    /// A reviewer that reads its answers from `input`.
+    pub fn with_input(input: Box<dyn BufRead + Send>) -> Self {
+        Self { next: None, color: std::io::stderr().is_terminal(), input }
+    }
+
+    fn ask(&mut self, prompt: &str) -> Option<String> {
         eprint!("{prompt}");
         let _ = std::io::stderr().flush();
         let mut line = String::new();
-        match std::io::stdin().lock().read_line(&mut line) {
+        match self.input.read_line(&mut line) {
             Ok(0) | Err(_) => None,
             Ok(_) => Some(line.trim().to_string()),
         }
@@ -325,5 +331,58 @@ impl EventSink for TerminalView {
                 eprintln!("\nsuit: {what}: {summary} ({steps} steps, {applied} applied, {tokens} tokens, {seconds:.0} s)");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change() -> FileChange {
+        let before: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let after =
+            before.replace("line 2\n", "line two\n").replace("line 18\n", "line eighteen\n");
+        FileChange::Modified { path: "notes.txt".into(), before, after }
+    }
+
+    fn answer(answers: &str) -> (Review, Autonomy) {
+        let mut r =
+            TerminalReviewer::with_input(Box::new(std::io::Cursor::new(answers.to_string())));
+        let review = r.review(1, Autonomy::Repo, &[change()], None);
+        (review, r.autonomy(Autonomy::Repo))
+    }
+
+    #[test]
+    fn hunks_are_accepted_one_by_one() {
+        let (review, _) = answer("y\nn\n");
+        let Review::Apply { files, decision } = review else { panic!("{review:?}") };
+        assert_eq!(decision, Decision::Partial { hunks: vec![0] });
+        let text = files[0].1.as_deref().unwrap();
+        assert!(text.contains("line two\n") && text.contains("line 18\n"), "{text}");
+
+        let (review, _) = answer("a\n");
+        let Review::Apply { files, decision } = review else { panic!("{review:?}") };
+        assert_eq!(decision, Decision::Accepted);
+        assert_eq!(files[0].1.as_deref(), change().after());
+    }
+
+    #[test]
+    fn skipping_everything_rejecting_and_quitting() {
+        assert!(matches!(answer("n\nn\n").0, Review::Reject { .. }));
+        assert_eq!(
+            answer("r\nuse a constant\n").0,
+            Review::Reject { feedback: Some("use a constant".into()) }
+        );
+        assert_eq!(answer("q\n").0, Review::Quit);
+        assert_eq!(answer("").0, Review::Quit, "end of input quits");
+    }
+
+    #[test]
+    fn the_slider_moves_between_steps_and_unknown_keys_show_help() {
+        let (review, next) = answer("?\n+\n+\ny\ny\n");
+        assert!(matches!(review, Review::Apply { decision: Decision::Accepted, .. }));
+        assert_eq!(next, Autonomy::Auto, "two raises from repo stop at auto");
+        let (_, next) = answer("-\nd\n");
+        assert_eq!(next, Autonomy::File);
     }
 }
