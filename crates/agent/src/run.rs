@@ -544,7 +544,8 @@ impl Loop<'_> {
         } else {
             return (Outcome::ChecksFailing, "the model finished but the checks fail".into(), None);
         };
-        (Outcome::Done, format!("{} step(s) applied{checks}", self.applied), None)
+        let steps = if self.applied == 1 { "1 step" } else { &format!("{} steps", self.applied) };
+        (Outcome::Done, format!("{steps} applied{checks}"), None)
     }
 
     fn stop(&self, stop: LeashStop) -> End {

@@ -126,9 +126,9 @@ pub struct EvalArgs {
     /// Write the results as JSON to this file too.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Print every run's events.
+    /// Print every run's steps (diffs, checks, rollbacks) as they happen.
     #[arg(long)]
-    verbose: bool,
+    show_steps: bool,
     #[command(flatten)]
     leash: LeashArgs,
     #[command(flatten)]
@@ -587,7 +587,7 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
             let ws = open_workspace(&root)?;
             let mut view = TerminalView::new(false, true);
             let mut quiet = suit_agent::MemorySink::default();
-            let sink: &mut dyn EventSink = if args.verbose { &mut view } else { &mut quiet };
+            let sink: &mut dyn EventSink = if args.show_steps { &mut view } else { &mut quiet };
             match suit_agent::run(
                 &config,
                 &engine.routed.model,
