@@ -162,12 +162,10 @@ pub fn validate(config: &RunConfig, ws: &Workspace) -> Result<(), RunError> {
                 "at `tab` suit only completes code at a cursor\n  fix: use `suit complete FILE:LINE:COL`, or raise the level with --autonomy edit|file|repo|auto".into(),
             ))
         }
-        Autonomy::Edit => {
-            if config.files.len() != 1 || config.files[0].lines.is_none() {
-                return Err(RunError(
-                    "at `edit` suit changes one named region\n  fix: name it with --file PATH:START-END (1-based lines), or use --autonomy file".into(),
-                ));
-            }
+        Autonomy::Edit if config.files.len() != 1 || config.files[0].lines.is_none() => {
+            return Err(RunError(
+                "at `edit` suit changes one named region\n  fix: name it with --file PATH:START-END (1-based lines), or use --autonomy file".into(),
+            ));
         }
         Autonomy::File if config.files.len() > 1 => {
             return Err(RunError(format!(

@@ -392,6 +392,13 @@ async fn a_write_named_only_by_untrusted_text_goes_to_a_person() {
 #[tokio::test]
 async fn jsonl_events_follow_the_schema() {
     let r = repo(&[("calc.py", BUGGY)]);
+    let fact = suit_store::Memory {
+        key: "style".into(),
+        text: "Keep functions pure.".into(),
+        provenance: "user".into(),
+        pinned: true,
+    };
+    r.ws.store().put_memory(r.ws.repo_key(), &fact).unwrap();
     let model = ScriptedModel::new(&[&whole(FIXED)]);
     let mut out = Vec::new();
     {
@@ -430,6 +437,8 @@ async fn jsonl_events_follow_the_schema() {
         .map(|s| s["source"].as_str().unwrap())
         .collect();
     assert!(sources.contains(&"repo:calc.py") && sources.contains(&"user"), "{sources:?}");
+    assert!(sources.contains(&"memory"), "pinned facts are in every step's context: {sources:?}");
+    assert!(model.requests()[0].messages[1].content.contains("Keep functions pure."));
     assert!(summary["tokens"].as_u64().unwrap() <= summary["budget"].as_u64().unwrap());
     let diff = &lines[6];
     assert_eq!(diff["changed_lines"], 2);

@@ -64,6 +64,12 @@ enum Command {
     Log(steps::LogArgs),
     /// Restore the files exactly as they were before the last N steps.
     Undo(steps::UndoArgs),
+    /// Facts suit remembers for this repository across sessions (pinned
+    /// facts go into every step's context).
+    Memory {
+        #[command(subcommand)]
+        command: steps::MemoryCommand,
+    },
     /// Show the effective configuration and the files it was read from.
     Config,
     /// Manage local model files: list, pull, path, rm.
@@ -98,6 +104,7 @@ fn main() -> ExitCode {
             Command::DocsLint(args) => docs_cmd::run_docs_lint(args),
             Command::Log(args) => steps::log(args),
             Command::Undo(args) => steps::undo(args),
+            Command::Memory { command } => steps::memory(command),
             Command::Config => config::show(cli.config.as_deref()),
             Command::Models { command } => models::run(command).await,
         }

@@ -31,6 +31,67 @@ pub struct UndoArgs {
     force: bool,
 }
 
+/// `suit memory` subcommands: facts suit remembers for this repository.
+#[derive(clap::Subcommand)]
+pub enum MemoryCommand {
+    /// Remember a fact; pinned facts go into every step's context.
+    Add {
+        /// A short unique name for the fact (adding it again replaces it).
+        key: String,
+        /// The fact, in your words.
+        text: Vec<String>,
+        /// Keep it in the context window whatever the budget.
+        #[arg(long)]
+        pin: bool,
+    },
+    /// List the remembered facts, pinned first.
+    List,
+    /// Forget a fact.
+    Rm {
+        /// Its name.
+        key: String,
+    },
+}
+
+/// Runs `suit memory`.
+pub fn memory(command: MemoryCommand) -> Result<ExitCode> {
+    let root = repo_root()?;
+    let store = SqliteStore::open(&SqliteStore::default_path(&root))?;
+    let repo = root.canonicalize().context("cannot resolve the repository root")?;
+    let repo = repo.to_string_lossy();
+    use suit_store::Store;
+    match command {
+        MemoryCommand::Add { key, text, pin } => {
+            let text = text.join(" ");
+            if text.trim().is_empty() {
+                anyhow::bail!(
+                    "the fact is empty\n  fix: suit memory add {key} \"what to remember\""
+                );
+            }
+            let memory = suit_store::Memory {
+                key: key.clone(),
+                text,
+                provenance: "user".into(),
+                pinned: pin,
+            };
+            store.put_memory(&repo, &memory)?;
+            eprintln!("remembered `{key}`{}", if pin { " (pinned)" } else { "" });
+        }
+        MemoryCommand::List => {
+            for m in store.memories(&repo)? {
+                println!("{}{}: {}", m.key, if m.pinned { " [pinned]" } else { "" }, m.text);
+            }
+        }
+        MemoryCommand::Rm { key } => {
+            if !store.forget_memory(&repo, &key)? {
+                anyhow::bail!("no fact named `{key}`\n  fix: see the names with suit memory list");
+            }
+            eprintln!("forgot `{key}`");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The repository root: the nearest ancestor of the current directory with
 /// a `.git` or `.suit` directory, else the current directory.
 pub fn repo_root() -> Result<PathBuf> {

@@ -95,3 +95,30 @@ fn undo_refuses_to_overwrite_later_edits() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(repo.join("a.txt")).unwrap(), "one\n");
 }
+
+#[test]
+fn memory_remembers_lists_and_forgets_facts_per_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    std::fs::create_dir(repo.join("src")).unwrap();
+    let out = suit(repo, &["memory", "add", "style", "Use", "tabs", "--pin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    suit(repo, &["memory", "add", "db", "Postgres 16"]);
+    let list = suit(&repo.join("src"), &["memory", "list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "style [pinned]: Use tabs\ndb: Postgres 16\n"
+    );
+    // The agent reads the same facts from the store.
+    let store = SqliteStore::open(&SqliteStore::default_path(repo)).unwrap();
+    let key = repo.canonicalize().unwrap().to_string_lossy().into_owned();
+    let memories = suit_store::Store::memories(&store, &key).unwrap();
+    assert_eq!(memories.len(), 2);
+    assert!(suit(repo, &["memory", "rm", "db"]).status.success());
+    let gone = suit(repo, &["memory", "rm", "db"]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no fact named `db`"));
+    let empty = suit(repo, &["memory", "add", "x"]);
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("the fact is empty"));
+}
