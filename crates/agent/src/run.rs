@@ -19,6 +19,22 @@ use crate::{
 /// Lines of check output kept for the model (the end matters most).
 const CHECK_OUTPUT_LINES: usize = 60;
 
+/// The first line of a proposal states the plan: a small model that says
+/// what it will change before writing the file changes it far more often
+/// than one that starts copying the file at once.
+const PLAN_PREFIX: &str = "Plan: ";
+
+/// Most characters of the plan line.
+const PLAN_MAX_CHARS: usize = 300;
+
+/// The reply without its leading plan line, if it has one.
+fn without_plan(reply: &str) -> &str {
+    match reply.strip_prefix(PLAN_PREFIX.trim_end()) {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, edit)| edit),
+        None => reply,
+    }
+}
+
 /// Sampling temperature of proposals after a failure in the run.
 const RETRY_TEMPERATURE: f32 = 0.6;
 
@@ -801,7 +817,7 @@ impl Loop<'_> {
             if allow_done && reply.text.trim() == "DONE" {
                 return Proposed::Done;
             }
-            if self.tally.failed_before(&reply.text) {
+            if self.tally.failed_before(without_plan(&reply.text)) {
                 // The same change failed before (its checks, or the person
                 // rejected it): stop rather than try it again.
                 return Proposed::Stop(LeashStop::Repeated {
@@ -816,7 +832,8 @@ impl Loop<'_> {
                 Err(message) => {
                     reason = message.lines().next().unwrap_or_default().to_string();
                     journal.emit(Event::EditFailed { step, reason: message.clone(), reflection });
-                    if let Err(stop) = self.tally.record_failure(&reply.text, &reason) {
+                    if let Err(stop) = self.tally.record_failure(without_plan(&reply.text), &reason)
+                    {
                         return Proposed::Stop(stop);
                     }
                     messages.push(Message::assistant(reply.text));
@@ -848,10 +865,13 @@ impl Loop<'_> {
             }
         };
         let g = suit_edit::grammar_limited(plan.format, paths, lines, blocks);
+        let edit = g.replacen("root ::=", "edit ::=", 1);
+        let plan_line =
+            format!("plan ::= \"{PLAN_PREFIX}\" [^\\n]{{1,{PLAN_MAX_CHARS}}} \"\\n\"\n");
         if allow_done {
-            format!("root ::= \"DONE\" | edit\n{}", g.replacen("root ::=", "edit ::=", 1))
+            format!("root ::= \"DONE\" | plan edit\n{plan_line}{edit}")
         } else {
-            g
+            format!("root ::= plan edit\n{plan_line}{edit}")
         }
     }
 
@@ -875,7 +895,8 @@ impl Loop<'_> {
         } else {
             &plan.targets
         };
-        let edits = suit_edit::parse(plan.format, text, scope).map_err(|e| e.to_string())?;
+        let edits =
+            suit_edit::parse(plan.format, without_plan(text), scope).map_err(|e| e.to_string())?;
         let read = |p: &Path| self.read_text(&p.to_string_lossy());
         let changes = suit_edit::apply(&edits, &read).map_err(|e: EditError| e.to_string())?;
         if changes.is_empty() {
@@ -919,7 +940,7 @@ impl Loop<'_> {
                 e.max
             ));
         }
-        Ok(Proposal { text: text.to_string(), changes, escalation })
+        Ok(Proposal { text: without_plan(text).to_string(), changes, escalation })
     }
 
     /// The store's form of the decided contents, expecting each file to
@@ -1023,6 +1044,10 @@ fn system_prompt(plan: &Plan, allow_done: bool) -> String {
         text.push_str(&plan.targets.iter().map(|t| t.path.as_str()).collect::<Vec<_>>().join(", "));
         text.push_str(". Write only the files you change.\n");
     }
+    text.push_str(&format!(
+        "\nBegin your answer with one line `{PLAN_PREFIX}...` that names the cause of the problem \
+         and the change you will make, in at most 30 words. Then write the edit.\n"
+    ));
     if allow_done {
         text.push_str("\nIf the task is already complete, answer with the single word DONE.\n");
     }

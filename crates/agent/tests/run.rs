@@ -494,3 +494,37 @@ async fn bad_requests_are_refused_before_anything_runs() {
     assert!(sink.events.is_empty());
     assert_eq!(r.read("calc.py"), BUGGY);
 }
+
+#[tokio::test]
+async fn a_plan_line_before_the_edit_is_shown_but_not_applied() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let reply = format!("Plan: add() uses minus; use plus.\n{}", whole(FIXED));
+    let model = ScriptedModel::new(&[&reply]);
+    let mut sink = MemorySink::default();
+    let summary =
+        run(&config(Autonomy::Auto, r.dir.path()), &model, None, &r.ws, &mut NoPerson, &mut sink)
+            .await
+            .unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("calc.py"), FIXED);
+    assert!(sink
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Proposal { text, .. } if text.starts_with("Plan: add()"))));
+}
+
+#[tokio::test]
+async fn with_a_grammar_the_request_constrains_the_reply_to_a_plan_and_the_planned_files() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let model = ScriptedModel::new(&[&whole(FIXED)]);
+    let mut sink = MemorySink::default();
+    let cfg = RunConfig { constrain: true, ..config(Autonomy::Auto, r.dir.path()) };
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let request = &model.requests()[0];
+    let Some(suit_model::Constraint::Grammar(grammar)) = &request.constraint else {
+        panic!("no grammar: {:?}", request.constraint)
+    };
+    assert!(grammar.starts_with("root ::= plan edit\n"), "{grammar}");
+    assert!(grammar.contains("path ::= \"calc.py\""), "{grammar}");
+    assert_eq!(request.sampling.temperature, 0.0, "the first try is greedy");
+}

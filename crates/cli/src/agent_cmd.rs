@@ -123,6 +123,9 @@ pub struct EvalArgs {
     /// The autonomy level for every task.
     #[arg(long, default_value = "auto")]
     autonomy: String,
+    /// Keep each task's events as DIR/TASK.jsonl.
+    #[arg(long, value_name = "DIR")]
+    events: Option<PathBuf>,
     /// Write the results as JSON to this file too.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -585,9 +588,19 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
         let started = std::time::Instant::now();
         let summary = {
             let ws = open_workspace(&root)?;
-            let mut view = TerminalView::new(false, true);
-            let mut quiet = suit_agent::MemorySink::default();
-            let sink: &mut dyn EventSink = if args.show_steps { &mut view } else { &mut quiet };
+            let mut sinks: Vec<Box<dyn EventSink>> = Vec::new();
+            if args.show_steps {
+                sinks.push(Box::new(TerminalView::new(false, true)));
+            }
+            if let Some(events) = &args.events {
+                std::fs::create_dir_all(events)
+                    .with_context(|| format!("cannot create {}", events.display()))?;
+                let path = events.join(format!("{name}.jsonl"));
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                sinks.push(Box::new(JsonlSink::new(std::io::BufWriter::new(file))));
+            }
+            let sink = &mut Tee(sinks);
             match suit_agent::run(
                 &config,
                 &engine.routed.model,
@@ -652,6 +665,17 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
         suit_store::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends events to several sinks.
+struct Tee(Vec<Box<dyn EventSink>>);
+
+impl EventSink for Tee {
+    fn emit(&mut self, event: &suit_agent::Event) {
+        for sink in &mut self.0 {
+            sink.emit(event);
+        }
+    }
 }
 
 /// The totals of an eval as a short text table.

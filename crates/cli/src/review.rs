@@ -271,7 +271,11 @@ impl EventSink for TerminalView {
                     );
                 }
             }
-            Event::Proposal { .. } => {}
+            Event::Proposal { text, .. } => {
+                if let Some(plan) = text.lines().next().filter(|l| l.starts_with("Plan:")) {
+                    eprintln!("  {plan}");
+                }
+            }
             Event::EditFailed { reason, reflection, .. } => {
                 eprintln!(
                     "  reply not applicable (try {}): {}",
