@@ -146,6 +146,8 @@ struct Engine {
     small: bool,
     constrain: bool,
     name: String,
+    /// Most tokens of one reply.
+    max_output_tokens: u32,
 }
 
 impl Engine {
@@ -161,8 +163,36 @@ impl Engine {
             small: embedded,
             constrain: embedded,
             name: format!("{} via {name}", backend.model),
+            max_output_tokens: 2048,
             routed,
         })
+    }
+
+    /// A run's configuration for this model: the context budget is the
+    /// window less the reply's room and the system prompt's.
+    fn run_config(
+        &self,
+        task: String,
+        autonomy: Autonomy,
+        files: Vec<Target>,
+        checks: Vec<Check>,
+        leash: Leash,
+        cwd: PathBuf,
+    ) -> RunConfig {
+        let max_output_tokens = self.max_output_tokens;
+        RunConfig {
+            task,
+            autonomy,
+            files,
+            checks,
+            leash,
+            small_model: self.small,
+            constrain: self.constrain,
+            context_budget: self.window.saturating_sub(max_output_tokens as usize + 600).max(1024),
+            max_output_tokens,
+            cwd,
+            model_name: self.name.clone(),
+        }
     }
 
     /// Loads the model now, so its load time is not counted as a step's.
@@ -229,7 +259,8 @@ fn autonomy(text: &str) -> Result<Autonomy> {
 pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> {
     let task = args.task.join(" ");
     let root = crate::steps::repo_root()?;
-    let engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    let mut engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    engine.max_output_tokens = args.leash.max_output_tokens;
     let agent = engine.routed.config.agent.clone();
     let level = autonomy(args.autonomy.as_deref().or(agent.autonomy.as_deref()).unwrap_or("repo"))?;
     let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
@@ -248,22 +279,14 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
             t
         })
         .collect();
-    let config = RunConfig {
+    let config = engine.run_config(
         task,
-        autonomy: level,
+        level,
         files,
-        checks: checks(&commands, args.leash.check_timeout.or(agent.check_timeout)),
-        leash: leash(&args.leash, &agent),
-        small_model: engine.small,
-        constrain: engine.constrain,
-        context_budget: engine
-            .window
-            .saturating_sub(args.leash.max_output_tokens as usize + 600)
-            .max(1024),
-        max_output_tokens: args.leash.max_output_tokens,
+        checks(&commands, args.leash.check_timeout.or(agent.check_timeout)),
+        leash(&args.leash, &agent),
         cwd,
-        model_name: engine.name.clone(),
-    };
+    );
     let ws = open_workspace(&root)?;
     suit_agent::validate(&config, &ws)?;
     if level >= Autonomy::Auto && config.checks.is_empty() && !args.json {
@@ -366,19 +389,14 @@ pub async fn demo(args: DemoArgs, config_file: Option<&Path>) -> Result<ExitCode
         eprintln!("suit demo: a project with a failing test in {}\n", root.display());
     }
     let engine = Engine::open(config_file, &args.model, Task::Edit)?;
-    let config = RunConfig {
-        task: "is_leap_year gets century years wrong; make the tests pass.".into(),
-        autonomy: Autonomy::Auto,
-        files: Vec::new(),
-        checks: vec![Check::new("python3 -m unittest -q")],
-        leash: Leash::default(),
-        small_model: engine.small,
-        constrain: engine.constrain,
-        context_budget: engine.window.saturating_sub(2048 + 600).max(1024),
-        max_output_tokens: 2048,
-        cwd: root.clone(),
-        model_name: engine.name.clone(),
-    };
+    let config = engine.run_config(
+        "is_leap_year gets century years wrong; make the tests pass.".into(),
+        Autonomy::Auto,
+        Vec::new(),
+        vec![Check::new("python3 -m unittest -q")],
+        Leash::default(),
+        root.clone(),
+    );
     let ws = open_workspace(&root)?;
     if !args.json {
         eprintln!("loading the model {} ...", engine.name);
@@ -551,7 +569,8 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
         );
     }
     let level = autonomy(&args.autonomy)?;
-    let engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    let mut engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    engine.max_output_tokens = args.leash.max_output_tokens;
     eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name, level.as_str());
     engine.warm().await?;
     let mut results = Vec::new();
@@ -566,25 +585,14 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
         copy_dir(&dir.join("repo"), work.path())
             .with_context(|| format!("cannot copy {}/repo", dir.display()))?;
         let root = work.path().canonicalize()?;
-        let config = RunConfig {
-            task: spec.task.clone(),
-            autonomy: level,
-            files: spec.files.iter().map(|f| parse_target(f)).collect::<Result<_>>()?,
-            checks: checks(
-                std::slice::from_ref(&spec.check),
-                args.leash.check_timeout.or(Some(120)),
-            ),
-            leash: leash(&args.leash, &crate::config::AgentConfig::default()),
-            small_model: engine.small,
-            constrain: engine.constrain,
-            context_budget: engine
-                .window
-                .saturating_sub(args.leash.max_output_tokens as usize + 600)
-                .max(1024),
-            max_output_tokens: args.leash.max_output_tokens,
-            cwd: root.clone(),
-            model_name: engine.name.clone(),
-        };
+        let config = engine.run_config(
+            spec.task.clone(),
+            level,
+            spec.files.iter().map(|f| parse_target(f)).collect::<Result<_>>()?,
+            checks(std::slice::from_ref(&spec.check), args.leash.check_timeout.or(Some(120))),
+            leash(&args.leash, &crate::config::AgentConfig::default()),
+            root.clone(),
+        );
         let started = std::time::Instant::now();
         let summary = {
             let ws = open_workspace(&root)?;

@@ -216,18 +216,19 @@ impl Report {
 /// read, so binary files are still listed. For callers that need the file
 /// list without a digest, such as the agent's repository map.
 pub fn list_files(root: &Path, options: &IngestOptions) -> Result<Vec<String>, IngestError> {
-    let walked = walk::walk(
-        root,
-        &walk::WalkConfig {
-            include: &options.include,
-            exclude: &options.exclude,
-            hidden: options.hidden,
-            follow_links: options.follow_links,
-            default_ignores: options.default_ignores,
-            max_file_size: options.max_file_size,
-        },
-    )?;
+    let walked = walk::walk(root, &walk_config(options))?;
     Ok(walked.files.into_iter().map(|c| c.rel).collect())
+}
+
+fn walk_config(options: &IngestOptions) -> walk::WalkConfig<'_> {
+    walk::WalkConfig {
+        include: &options.include,
+        exclude: &options.exclude,
+        hidden: options.hidden,
+        follow_links: options.follow_links,
+        default_ignores: options.default_ignores,
+        max_file_size: options.max_file_size,
+    }
 }
 
 /// A text file after the first pass: counted, its content dropped.
@@ -374,17 +375,7 @@ pub fn ingest(
     // waits for them on first use.
     std::thread::spawn(move || tokenizer.warm_up());
     let (root, name, source) = resolve(options, progress)?;
-    let walked = walk::walk(
-        &root,
-        &walk::WalkConfig {
-            include: &options.include,
-            exclude: &options.exclude,
-            hidden: options.hidden,
-            follow_links: options.follow_links,
-            default_ignores: options.default_ignores,
-            max_file_size: options.max_file_size,
-        },
-    )?;
+    let walked = walk::walk(&root, &walk_config(options))?;
     progress(Progress::Walked { files: walked.files.len(), skipped: walked.skipped.len() });
 
     let total = walked.files.len();
