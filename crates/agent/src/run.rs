@@ -38,6 +38,9 @@ fn without_plan(reply: &str) -> &str {
 /// Sampling temperature of proposals after a failure in the run.
 const RETRY_TEMPERATURE: f32 = 0.6;
 
+/// Lines of a rolled-back step's check output kept in the notes.
+const ROLLED_BACK_OUTPUT_LINES: usize = 12;
+
 /// Files suit picks by itself when the user names none.
 const MAX_PICKED_FILES: usize = 3;
 
@@ -511,6 +514,7 @@ impl Loop<'_> {
                     .push(format!("Step {step} was applied ({applied_lines} changed lines)."));
                 continue;
             }
+            let checks_before = self.last_checks.clone();
             let pass = self.run_checks(step, journal).await;
             if pass {
                 self.applied += 1;
@@ -538,7 +542,21 @@ impl Loop<'_> {
                         )
                     }
                 }
-                self.notes.push(format!("Your change in step {step} was rolled back because {reason}. Try a different change."));
+                // The files are as they were before the step again, so the
+                // model sees the checks' output for them; what the rolled
+                // back change broke goes into the notes, briefly.
+                let broke: String = self
+                    .last_checks
+                    .iter()
+                    .filter(|c| !c.passed())
+                    .map(|c| trim_output(&c.output, ROLLED_BACK_OUTPUT_LINES))
+                    .collect();
+                self.last_checks = checks_before;
+                self.notes.push(format!(
+                    "Your change in step {step} was rolled back because {reason}; the files are as before it. \
+                     Its output ended with:\n{}\nTry a different change.",
+                    broke.trim_end()
+                ));
                 if let Err(stop) = self.tally.record_failure(&proposal.text, &reason) {
                     return self.stop(stop);
                 }

@@ -103,7 +103,9 @@ impl Repo {
 
 /// The check passes when calc.py adds.
 fn adds_check() -> Check {
-    Check::new("grep -q 'return a + b' calc.py || { echo 'FAIL: test_add: expected 5, got -1 (calc.py)'; exit 1; }")
+    Check::new(
+        "grep -q 'return a + b' calc.py || { echo \"FAIL: test_add: calc.py has:$(grep return calc.py)\"; exit 1; }",
+    )
 }
 
 fn config(autonomy: Autonomy, root: &Path) -> RunConfig {
@@ -163,10 +165,13 @@ async fn auto_rolls_back_a_step_that_breaks_the_checks_and_feeds_the_failure_bac
     // as it is on disk again (the wrong change is gone).
     let second = &model.requests()[1];
     let context = &second.messages[1].content;
-    assert!(context.contains("expected 5, got -1"), "{context}");
-    assert!(context.contains("rolled back"), "{context}");
-    assert!(context.contains("return a - b"), "{context}");
-    assert!(!context.contains("return a * b"), "{context}");
+    // The check output shown is that of the files as they are again (the
+    // rolled-back change's output is only quoted in the note).
+    let (output, note) = context.split_once("## Earlier steps").expect("a note on step 1");
+    assert!(output.contains("calc.py has:    return a - b"), "{context}");
+    assert!(!output.contains("return a * b"), "{context}");
+    assert!(note.contains("rolled back"), "{context}");
+    assert!(note.contains("calc.py has:    return a * b"), "the note quotes what broke: {context}");
     // Undo restores the exact original bytes.
     r.ws.undo(1, false).unwrap();
     assert_eq!(r.read("calc.py"), BUGGY);
