@@ -38,6 +38,9 @@ fn without_plan(reply: &str) -> &str {
 /// Sampling temperature of proposals after a failure in the run.
 const RETRY_TEMPERATURE: f32 = 0.6;
 
+/// Lines shown on each side of a region being edited.
+const REGION_CONTEXT_LINES: usize = 40;
+
 /// Lines of a rolled-back step's check output kept in the notes.
 const ROLLED_BACK_OUTPUT_LINES: usize = 12;
 
@@ -701,7 +704,7 @@ impl Loop<'_> {
                 (Some(_), None) => format!("File {}", target.path),
             };
             let body = match (text, target.lines) {
-                (Some(t), Some(_)) => numbered(&t),
+                (Some(t), Some((s, e))) => numbered(&t, s, e),
                 (Some(t), None) => t,
                 (None, _) => String::new(),
             };
@@ -1029,8 +1032,18 @@ fn format_name(format: EditFormat) -> &'static str {
     }
 }
 
-fn numbered(text: &str) -> String {
-    text.lines().enumerate().map(|(i, l)| format!("{:>4} {l}\n", i + 1)).collect()
+/// Lines around `start..=end` (1-based) with their numbers: the region and
+/// up to [`REGION_CONTEXT_LINES`] lines on each side, so a region of a long
+/// file fits the window.
+fn numbered(text: &str, start: usize, end: usize) -> String {
+    let first = start.saturating_sub(REGION_CONTEXT_LINES).max(1);
+    let last = end + REGION_CONTEXT_LINES;
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(n, _)| (first..=last).contains(n))
+        .map(|(n, l)| format!("{n:>5} {l}\n"))
+        .collect()
 }
 
 fn first_line(text: &str) -> &str {

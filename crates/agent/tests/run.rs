@@ -533,3 +533,44 @@ async fn with_a_grammar_the_request_constrains_the_reply_to_a_plan_and_the_plann
     assert!(grammar.contains("path ::= \"calc.py\""), "{grammar}");
     assert_eq!(request.sampling.temperature, 0.0, "the first try is greedy");
 }
+
+#[tokio::test]
+async fn at_edit_only_the_named_region_changes_and_a_long_file_is_shown_around_it() {
+    let mut long: String = (1..=300).map(|i| format!("x{i} = {i}\n")).collect();
+    long = long.replace("x150 = 150\n", "x150 = 151\n");
+    let r = repo(&[("values.py", &long)]);
+    let model = ScriptedModel::new(&["Plan: fix the value.\n```python\nx150 = 150\n```\n"]);
+    let mut sink = MemorySink::default();
+    /// A person who accepts what is proposed.
+    struct Accept;
+    impl Reviewer for Accept {
+        fn review(
+            &mut self,
+            _: u32,
+            _: Autonomy,
+            changes: &[FileChange],
+            _: Option<&str>,
+        ) -> Review {
+            Review::Apply {
+                files: changes
+                    .iter()
+                    .map(|c| (c.path().to_string(), c.after().map(String::from)))
+                    .collect(),
+                decision: Decision::Accepted,
+            }
+        }
+    }
+    let cfg = RunConfig {
+        files: vec![Target::region("values.py", 150, 150)],
+        checks: Vec::new(),
+        ..config(Autonomy::Edit, r.dir.path())
+    };
+    let summary = run(&cfg, &model, None, &r.ws, &mut Accept, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    let fixed: String = (1..=300).map(|i| format!("x{i} = {i}\n")).collect();
+    assert_eq!(r.read("values.py"), fixed);
+    let context = &model.requests()[0].messages[1].content;
+    assert!(context.contains("  150 x150 = 151"), "{context}");
+    assert!(context.contains("  110 x110 = 110") && !context.contains("  109 x109"), "{context}");
+    assert!(context.contains("  190 x190 = 190") && !context.contains("  191 x191"), "{context}");
+}
