@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use suit_agent::{Autonomy, Check, EventSink, JsonlSink, Leash, NoPerson, RunConfig, RunSummary};
+use suit_agent::{
+    Autonomy, Check, EventSink, JsonlSink, Leash, NoPerson, Reviewer, RunConfig, RunSummary,
+};
 use suit_edit::Target;
 use suit_model::{BackendKind, CompletionRequest, Model, Sampling, Task};
 use suit_store::{SqliteStore, Step, Workspace};
@@ -292,12 +294,6 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     if level >= Autonomy::Auto && config.checks.is_empty() && !args.json {
         eprintln!("suit: no checks configured: at `auto` steps are applied unverified (add --check \"CMD\")");
     }
-    engine.warm().await?;
-    let mut sink: Box<dyn EventSink> = if args.json {
-        Box::new(JsonlSink::new(std::io::stdout()))
-    } else {
-        Box::new(TerminalView::new(args.show_context, level.applies_alone()))
-    };
     let person = std::io::stdin().is_terminal_or_piped();
     if !level.applies_alone() && !person {
         anyhow::bail!(
@@ -305,28 +301,23 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
             level.as_str()
         );
     }
-    let summary = if !person {
-        suit_agent::run(
-            &config,
-            &engine.routed.model,
-            Some(&engine.routed.meter),
-            &ws,
-            &mut NoPerson,
-            sink.as_mut(),
-        )
-        .await?
+    let mut reviewer: Box<dyn Reviewer> =
+        if person { Box::new(TerminalReviewer::new()) } else { Box::new(NoPerson) };
+    engine.warm().await?;
+    let mut sink: Box<dyn EventSink> = if args.json {
+        Box::new(JsonlSink::new(std::io::stdout()))
     } else {
-        let mut reviewer = TerminalReviewer::new();
-        suit_agent::run(
-            &config,
-            &engine.routed.model,
-            Some(&engine.routed.meter),
-            &ws,
-            &mut reviewer,
-            sink.as_mut(),
-        )
-        .await?
+        Box::new(TerminalView::new(args.show_context, level.applies_alone()))
     };
+    let summary = suit_agent::run(
+        &config,
+        &engine.routed.model,
+        Some(&engine.routed.meter),
+        &ws,
+        reviewer.as_mut(),
+        sink.as_mut(),
+    )
+    .await?;
     Ok(ExitCode::from(summary.outcome.exit_code()))
 }
 
