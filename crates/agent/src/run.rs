@@ -371,8 +371,9 @@ impl Loop<'_> {
         self.meter.map_or(0.0, |m| m.snapshot().total.cost_usd)
     }
 
+    /// Checks are commands: only `auto` runs them without asking.
     fn runs_checks(&self) -> bool {
-        !self.config.checks.is_empty() && self.autonomy >= Autonomy::Repo
+        !self.config.checks.is_empty() && self.autonomy.runs_commands()
     }
 
     async fn drive(&mut self, reviewer: &mut dyn Reviewer, journal: &mut Journal<'_>) -> End {

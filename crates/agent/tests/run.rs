@@ -574,3 +574,31 @@ async fn at_edit_only_the_named_region_changes_and_a_long_file_is_shown_around_i
     assert!(context.contains("  110 x110 = 110") && !context.contains("  109 x109"), "{context}");
     assert!(context.contains("  190 x190 = 190") && !context.contains("  191 x191"), "{context}");
 }
+
+#[tokio::test]
+async fn repo_level_takes_reviewed_steps_until_done_and_runs_no_commands() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let model = ScriptedModel::new(&[&whole(FIXED), "DONE"]);
+    let mut sink = MemorySink::default();
+    let mut person = ScriptedPerson {
+        answers: vec![Review::Apply {
+            files: vec![("calc.py".into(), Some(FIXED.into()))],
+            decision: Decision::Accepted,
+        }],
+        meddle: None,
+    };
+    let cfg = config(Autonomy::Repo, r.dir.path());
+    let summary = run(&cfg, &model, None, &r.ws, &mut person, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!((summary.steps, summary.applied), (2, 1));
+    assert_eq!(r.read("calc.py"), FIXED);
+    assert_eq!(
+        count(&sink.events, |e| matches!(e, Event::CheckResult { .. })),
+        0,
+        "below auto, suit runs no command by itself"
+    );
+    // Step 2 was told it may answer DONE; step 1 was not.
+    let requests = model.requests();
+    assert!(!requests[0].messages[0].content.contains("DONE"));
+    assert!(requests[1].messages[0].content.contains("answer with the single word DONE"));
+}
