@@ -382,6 +382,19 @@ mod tests {
     }
 
     #[test]
+    fn e_edits_the_proposed_file_in_the_editor() {
+        // The only test that sets the editor variables.
+        std::env::set_var("VISUAL", "sed -i s/two/2/");
+        let (review, _) = answer("e\n");
+        std::env::remove_var("VISUAL");
+        let Review::Apply { files, decision } = review else { panic!("{review:?}") };
+        assert_eq!(decision, Decision::Edited);
+        let text = files[0].1.as_deref().unwrap();
+        assert!(text.contains("line 2\n") && !text.contains("line two"), "{text}");
+        assert!(text.contains("line eighteen\n"), "the rest of the proposal stays: {text}");
+    }
+
+    #[test]
     fn the_slider_moves_between_steps_and_unknown_keys_show_help() {
         let (review, next) = answer("?\n+\n+\ny\ny\n");
         assert!(matches!(review, Review::Apply { decision: Decision::Accepted, .. }));
