@@ -38,6 +38,10 @@ fn without_plan(reply: &str) -> &str {
 /// Sampling temperature of proposals after a failure in the run.
 const RETRY_TEMPERATURE: f32 = 0.6;
 
+/// Runs started by this process: part of each run's model session key, so
+/// concurrent runs never share a KV-cache session.
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Lines shown on each side of a region being edited.
 const REGION_CONTEXT_LINES: usize = 40;
 
@@ -264,7 +268,12 @@ pub async fn run(
         notes: Vec::new(),
         session: None,
         untrusted: Vec::new(),
-        session_key: format!("run-{}-{}", std::process::id(), now_ms()),
+        session_key: format!(
+            "run-{}-{}-{}",
+            std::process::id(),
+            now_ms(),
+            RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
     };
     run.session = ws
         .store()

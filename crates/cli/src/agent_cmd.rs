@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use futures::{StreamExt, TryStreamExt};
 use suit_agent::{
     Autonomy, Check, EventSink, JsonlSink, Leash, NoPerson, Reviewer, RunConfig, RunSummary,
 };
@@ -125,6 +126,9 @@ pub struct EvalArgs {
     /// The autonomy level for every task.
     #[arg(long, default_value = "auto")]
     autonomy: String,
+    /// Tasks run at the same time (the embedded model batches their decoding).
+    #[arg(long, short, default_value_t = 1)]
+    jobs: usize,
     /// Keep each task's events as DIR/TASK.jsonl.
     #[arg(long, value_name = "DIR")]
     events: Option<PathBuf>,
@@ -564,99 +568,13 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
     engine.max_output_tokens = args.leash.max_output_tokens;
     eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name, level.as_str());
     engine.warm().await?;
-    let mut results = Vec::new();
-    for dir in &tasks {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let spec: EvalTask = toml::from_str(
-            &std::fs::read_to_string(dir.join("task.toml"))
-                .with_context(|| format!("cannot read {}/task.toml", dir.display()))?,
-        )
-        .map_err(|e| anyhow::anyhow!("invalid {}/task.toml: {e}", dir.display()))?;
-        let work = tempfile::Builder::new().prefix("suit-eval-").tempdir()?;
-        copy_dir(&dir.join("repo"), work.path())
-            .with_context(|| format!("cannot copy {}/repo", dir.display()))?;
-        let root = work.path().canonicalize()?;
-        let config = engine.run_config(
-            spec.task.clone(),
-            level,
-            spec.files.iter().map(|f| parse_target(f)).collect::<Result<_>>()?,
-            checks(std::slice::from_ref(&spec.check), args.leash.check_timeout.or(Some(120))),
-            leash(&args.leash, &crate::config::AgentConfig::default()),
-            root.clone(),
-        );
-        let started = std::time::Instant::now();
-        let summary = {
-            let ws = open_workspace(&root)?;
-            let mut sinks: Vec<Box<dyn EventSink>> = Vec::new();
-            if args.show_steps {
-                sinks.push(Box::new(TerminalView::new(false, true)));
-            }
-            if let Some(events) = &args.events {
-                std::fs::create_dir_all(events)
-                    .with_context(|| format!("cannot create {}", events.display()))?;
-                let path = events.join(format!("{name}.jsonl"));
-                let file = std::fs::File::create(&path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                sinks.push(Box::new(JsonlSink::new(std::io::BufWriter::new(file))));
-            }
-            let sink = &mut Tee(sinks);
-            match suit_agent::run(
-                &config,
-                &engine.routed.model,
-                Some(&engine.routed.meter),
-                &ws,
-                &mut NoPerson,
-                sink,
-            )
-            .await
-            {
-                Ok(s) => s,
-                Err(e) => RunSummary {
-                    outcome: suit_agent::Outcome::Failed,
-                    steps: 0,
-                    applied: 0,
-                    summary: e.to_string(),
-                    tokens: 0,
-                    calls: 0,
-                    applicable: 0,
-                    step_lines: Vec::new(),
-                },
-            }
-        };
-        let seconds = started.elapsed().as_secs_f64();
-        // The verdict: the task's own tests, restored to their original bytes.
-        for path in &spec.protected {
-            let original = dir.join("repo").join(path);
-            let _ = std::fs::copy(&original, root.join(path));
-        }
-        let verdict =
-            suit_agent::run_check(&checks(std::slice::from_ref(&spec.check), Some(300))[0], &root)
-                .await;
-        let result = EvalResult {
-            name: name.clone(),
-            language: spec.language,
-            kind: spec.kind,
-            passed: verdict.passed(),
-            outcome: summary.outcome,
-            tries: summary.calls,
-            applicable: summary.applicable,
-            steps: summary.steps,
-            tokens: summary.tokens,
-            seconds,
-            step_lines: summary.step_lines,
-            summary: summary.summary,
-        };
-        eprintln!(
-            "{:<32} {:<4} {:>2} tries {:>6} tokens {:>5.0} s  {}",
-            name,
-            if result.passed { "PASS" } else { "fail" },
-            result.tries,
-            result.tokens,
-            seconds,
-            result.summary.lines().next().unwrap_or_default()
-        );
-        results.push(result);
-    }
+    // Tasks run `--jobs` at a time: the embedded model decodes their
+    // sequences together in one batch (continuous batching).
+    let results: Vec<EvalResult> = futures::stream::iter(tasks.iter())
+        .map(|dir| eval_task(dir, &args, &engine, level))
+        .buffered(args.jobs.max(1))
+        .try_collect()
+        .await?;
     let report = eval_report(&results);
     println!("{report}");
     if let Some(path) = &args.output {
@@ -675,6 +593,106 @@ impl EventSink for Tee {
             sink.emit(event);
         }
     }
+}
+
+/// Runs one eval task in a temporary copy of its repository and judges it
+/// with its own tests (protected files restored first).
+async fn eval_task(
+    dir: &Path,
+    args: &EvalArgs,
+    engine: &Engine,
+    level: Autonomy,
+) -> Result<EvalResult> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let spec: EvalTask = toml::from_str(
+        &std::fs::read_to_string(dir.join("task.toml"))
+            .with_context(|| format!("cannot read {}/task.toml", dir.display()))?,
+    )
+    .map_err(|e| anyhow::anyhow!("invalid {}/task.toml: {e}", dir.display()))?;
+    let work = tempfile::Builder::new().prefix("suit-eval-").tempdir()?;
+    copy_dir(&dir.join("repo"), work.path())
+        .with_context(|| format!("cannot copy {}/repo", dir.display()))?;
+    let root = work.path().canonicalize()?;
+    let config = engine.run_config(
+        spec.task.clone(),
+        level,
+        spec.files.iter().map(|f| parse_target(f)).collect::<Result<_>>()?,
+        checks(std::slice::from_ref(&spec.check), args.leash.check_timeout.or(Some(120))),
+        leash(&args.leash, &crate::config::AgentConfig::default()),
+        root.clone(),
+    );
+    let started = std::time::Instant::now();
+    let summary = {
+        let ws = open_workspace(&root)?;
+        let mut sinks: Vec<Box<dyn EventSink>> = Vec::new();
+        if args.show_steps {
+            sinks.push(Box::new(TerminalView::new(false, true)));
+        }
+        if let Some(events) = &args.events {
+            std::fs::create_dir_all(events)
+                .with_context(|| format!("cannot create {}", events.display()))?;
+            let path = events.join(format!("{name}.jsonl"));
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            sinks.push(Box::new(JsonlSink::new(std::io::BufWriter::new(file))));
+        }
+        let sink = &mut Tee(sinks);
+        match suit_agent::run(
+            &config,
+            &engine.routed.model,
+            Some(&engine.routed.meter),
+            &ws,
+            &mut NoPerson,
+            sink,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => RunSummary {
+                outcome: suit_agent::Outcome::Failed,
+                steps: 0,
+                applied: 0,
+                summary: e.to_string(),
+                tokens: 0,
+                calls: 0,
+                applicable: 0,
+                step_lines: Vec::new(),
+            },
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    // The verdict: the task's own tests, restored to their original bytes.
+    for path in &spec.protected {
+        let original = dir.join("repo").join(path);
+        let _ = std::fs::copy(&original, root.join(path));
+    }
+    let verdict =
+        suit_agent::run_check(&checks(std::slice::from_ref(&spec.check), Some(300))[0], &root)
+            .await;
+    let result = EvalResult {
+        name: name.clone(),
+        language: spec.language,
+        kind: spec.kind,
+        passed: verdict.passed(),
+        outcome: summary.outcome,
+        tries: summary.calls,
+        applicable: summary.applicable,
+        steps: summary.steps,
+        tokens: summary.tokens,
+        seconds,
+        step_lines: summary.step_lines,
+        summary: summary.summary,
+    };
+    eprintln!(
+        "{:<32} {:<4} {:>2} tries {:>6} tokens {:>5.0} s  {}",
+        name,
+        if result.passed { "PASS" } else { "fail" },
+        result.tries,
+        result.tokens,
+        seconds,
+        result.summary.lines().next().unwrap_or_default()
+    );
+    Ok(result)
 }
 
 /// The totals of an eval as a short text table.
