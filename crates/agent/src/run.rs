@@ -173,6 +173,8 @@ struct Plan {
     /// Test files shown read-only.
     tests: Vec<String>,
     format: EditFormat,
+    /// Every file of the repository (listed once per step).
+    files: Vec<String>,
 }
 
 /// Checks what the run is asked to do before anything is written: the
@@ -619,8 +621,7 @@ impl Loop<'_> {
 
     /// Decides which files the step works on and in which format.
     fn plan(&self) -> Result<Plan, String> {
-        let hints: String =
-            self.last_checks.iter().map(|c| c.output.as_str()).collect::<Vec<_>>().join("\n");
+        let hints = self.check_output();
         let listed =
             suit_ingest::list_files(self.ws.root(), &suit_ingest::IngestOptions::default())
                 .map_err(|e| format!("cannot list the repository's files: {e}"))?;
@@ -667,7 +668,13 @@ impl Loop<'_> {
                 suit_edit::choose_format(longest, self.config.small_model)
             }
         };
-        Ok(Plan { targets, tests, format })
+        Ok(Plan { targets, tests, format, files: listed })
+    }
+
+    /// The output of the latest checks, which names the files and functions
+    /// a failure involves.
+    fn check_output(&self) -> String {
+        self.last_checks.iter().map(|c| c.output.as_str()).collect::<Vec<_>>().join("\n")
     }
 
     fn read_text(&self, path: &str) -> Option<String> {
@@ -684,11 +691,11 @@ impl Loop<'_> {
                 segments.push(if m.pinned { seg.pinned() } else { seg });
             }
         }
-        let hints: String =
-            self.last_checks.iter().map(|c| c.output.as_str()).collect::<Vec<_>>().join("\n");
+        let hints = self.check_output();
         let focus: Vec<String> =
             plan.targets.iter().map(|t| t.path.clone()).chain(plan.tests.iter().cloned()).collect();
-        if let Some(map) = repo_map(self.ws.root(), &self.config.task, &hints, &focus) {
+        if let Some(map) = repo_map(self.ws.root(), &plan.files, &self.config.task, &hints, &focus)
+        {
             segments.push(map);
         }
         for path in &plan.tests {

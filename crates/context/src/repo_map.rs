@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use suit_ingest::{list_files, outline, IngestOptions};
+use suit_ingest::outline;
 
 use crate::{Segment, Shrink, Source};
 
@@ -120,15 +120,21 @@ fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
-/// The repository map of `root` as one segment: files ranked by
+/// The repository map of `root` as one segment: `files` (its listing, as
+/// [`suit_ingest::list_files`] gives it) ranked by
 /// [`rank_files`] (after also scoring words shared between each outline
 /// and the task), each with its outline where tree-sitter supports the
 /// language, the focus files left out (they are shown whole elsewhere).
 /// Ranked best first and shortened from the end, so a tight budget keeps
 /// what matters. `None` when the repository has no other files.
-pub fn repo_map(root: &Path, task: &str, hints: &str, focus: &[String]) -> Option<Segment> {
-    let files = list_files(root, &IngestOptions::default()).ok()?;
-    let others: Vec<String> = files.into_iter().filter(|f| !focus.contains(f)).collect();
+pub fn repo_map(
+    root: &Path,
+    files: &[String],
+    task: &str,
+    hints: &str,
+    focus: &[String],
+) -> Option<Segment> {
+    let others: Vec<String> = files.iter().filter(|f| !focus.contains(f)).cloned().collect();
     if others.is_empty() {
         return None;
     }
@@ -229,9 +235,9 @@ mod tests {
         .unwrap();
         std::fs::write(root.join("src/other.rs"), "pub fn unrelated() -> u8 {\n    1\n}\n")
             .unwrap();
-        let map =
-            repo_map(root, "round_cents truncates instead of rounding", "", &["src/lib.rs".into()])
-                .unwrap();
+        let files = suit_ingest::list_files(root, &suit_ingest::IngestOptions::default()).unwrap();
+        let task = "round_cents truncates instead of rounding";
+        let map = repo_map(root, &files, task, "", &["src/lib.rs".into()]).unwrap();
         assert!(!map.source.trusted());
         let first = map.text.lines().next().unwrap();
         assert_eq!(first, "src/money.rs", "{}", map.text);
