@@ -39,6 +39,14 @@ pub enum Event {
         /// The budget.
         budget: u64,
     },
+    /// A piece of the model's reply, as it is generated (the whole reply
+    /// follows in `proposal`). Sent to the sink only, not journalled.
+    ReplyDelta {
+        /// Step number.
+        step: u32,
+        /// The new text.
+        text: String,
+    },
     /// The model's reply for this step.
     Proposal {
         /// Step number.
@@ -245,17 +253,28 @@ pub trait EventSink: Send {
 /// events as they happen.
 pub struct JsonlSink<W: Write + Send> {
     out: W,
+    deltas: bool,
 }
 
 impl<W: Write + Send> JsonlSink<W> {
-    /// Writes to `out`.
+    /// Writes every event to `out`.
     pub fn new(out: W) -> Self {
-        Self { out }
+        Self { out, deltas: true }
+    }
+
+    /// Leaves out `reply_delta` events: for a record of the run rather than
+    /// a live view (each reply is still written whole, as `proposal`).
+    pub fn without_reply_deltas(mut self) -> Self {
+        self.deltas = false;
+        self
     }
 }
 
 impl<W: Write + Send> EventSink for JsonlSink<W> {
     fn emit(&mut self, event: &Event) {
+        if !self.deltas && matches!(event, Event::ReplyDelta { .. }) {
+            return;
+        }
         let ts_ms =
             SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis()
                 as u64;
@@ -304,6 +323,7 @@ mod tests {
                 tokens: 120,
                 budget: 4096,
             },
+            Event::ReplyDelta { step: 1, text: "Plan: ".into() },
             Event::Proposal { step: 1, format: "search_replace".into(), text: "...".into() },
             Event::EditFailed { step: 1, reason: "no match".into(), reflection: 1 },
             Event::Diff {
@@ -387,6 +407,7 @@ mod tests {
                 "run_started",
                 "step_started",
                 "context_summary",
+                "reply_delta",
                 "proposal",
                 "edit_failed",
                 "diff",

@@ -4,11 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use futures::StreamExt;
 use suit_context::{
     agents_chain, assemble, is_test_path, rank_files, repo_map, Segment, Shrink, Source,
 };
 use suit_edit::{EditError, EditFormat, FileChange, Target};
-use suit_model::{ChatRequest, Constraint, FinishReason, Message, Meter, Model, Sampling};
+use suit_model::{
+    ChatRequest, Completion, Constraint, FinishReason, Message, Meter, Model, ModelError, Sampling,
+    StreamEvent, TextStream,
+};
 use suit_store::{Step, Workspace};
 
 use crate::{
@@ -328,12 +332,35 @@ struct Journal<'a> {
 
 impl Journal<'_> {
     fn emit(&mut self, event: Event) {
+        if let Event::ReplyDelta { .. } = event {
+            // The whole reply is journalled once, as the proposal.
+            self.sink.emit(&event);
+            return;
+        }
         if let (Some(id), Ok(payload)) = (self.session, serde_json::to_value(&event)) {
             let kind = payload.get("event").and_then(|k| k.as_str()).unwrap_or("event").to_string();
             let _ = self.ws.store().append_event(id, &kind, &payload);
         }
         self.sink.emit(&event);
     }
+}
+
+/// Drains a reply stream, passing each piece of text on as it arrives.
+async fn relay(
+    mut stream: TextStream,
+    step: u32,
+    journal: &mut Journal<'_>,
+) -> Result<Completion, ModelError> {
+    while let Some(event) = stream.next().await {
+        match event? {
+            StreamEvent::Delta(text) => journal.emit(Event::ReplyDelta { step, text }),
+            StreamEvent::Done(done) => return Ok(done),
+        }
+    }
+    Err(ModelError::Protocol {
+        backend: "stream".into(),
+        reason: "the stream ended without a final result".into(),
+    })
 }
 
 struct Loop<'a> {
@@ -830,7 +857,7 @@ impl Loop<'_> {
                 session: Some(self.session_key.clone()),
             };
             let reply = match self.model.chat(request).await {
-                Ok(stream) => suit_model::collect(stream).await,
+                Ok(stream) => relay(stream, step, journal).await,
                 Err(e) => Err(e),
             };
             let reply = match reply {

@@ -53,7 +53,12 @@ impl Model for ScriptedModel {
             model: "scripted".into(),
             backend: "scripted".into(),
         };
-        Ok(Box::pin(futures::stream::iter(vec![Ok(StreamEvent::Done(done))])))
+        // Streamed in pieces of a few characters, as a real backend does.
+        let chars: Vec<char> = done.text.chars().collect();
+        let mut events: Vec<Result<StreamEvent, ModelError>> =
+            chars.chunks(7).map(|c| Ok(StreamEvent::Delta(c.iter().collect()))).collect();
+        events.push(Ok(StreamEvent::Done(done)));
+        Ok(Box::pin(futures::stream::iter(events)))
     }
 
     async fn complete(&self, _: CompletionRequest) -> Result<TextStream, ModelError> {
@@ -414,6 +419,20 @@ async fn jsonl_events_follow_the_schema() {
     }
     let lines: Vec<serde_json::Value> =
         String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The reply streams as deltas, then comes whole as the proposal.
+    let streamed: String = lines
+        .iter()
+        .filter(|v| v["event"] == "reply_delta")
+        .map(|v| v["text"].as_str().unwrap())
+        .collect();
+    let proposal = lines.iter().find(|v| v["event"] == "proposal").unwrap();
+    assert_eq!(streamed, proposal["text"].as_str().unwrap());
+    assert!(streamed.len() > 7, "the reply came in several pieces");
+    let deltas_at: Vec<usize> =
+        (0..lines.len()).filter(|&i| lines[i]["event"] == "reply_delta").collect();
+    assert!(lines[deltas_at[0] - 1]["event"] == "context_summary");
+    let lines: Vec<serde_json::Value> =
+        lines.into_iter().filter(|v| v["event"] != "reply_delta").collect();
     let kinds: Vec<&str> = lines.iter().map(|v| v["event"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -456,6 +475,8 @@ async fn jsonl_events_follow_the_schema() {
     assert_eq!(sessions[0].status, "done");
     let journal = r.ws.store().events(sessions[0].id, 0).unwrap();
     assert!(journal.iter().any(|e| e.kind == "finished"));
+    assert!(journal.iter().any(|e| e.kind == "proposal"));
+    assert!(!journal.iter().any(|e| e.kind == "reply_delta"), "deltas are not journalled");
 }
 
 #[tokio::test]

@@ -626,7 +626,10 @@ async fn eval_task(
         let ws = open_workspace(&root)?;
         let mut sinks: Vec<Box<dyn EventSink>> = Vec::new();
         if args.show_steps {
-            sinks.push(Box::new(TerminalView::new(false, true)));
+            // Tasks may run side by side: no live replies on a shared terminal.
+            let mut view = TerminalView::new(false, true);
+            view.stream = false;
+            sinks.push(Box::new(view));
         }
         if let Some(events) = &args.events {
             std::fs::create_dir_all(events)
@@ -634,7 +637,9 @@ async fn eval_task(
             let path = events.join(format!("{name}.jsonl"));
             let file = std::fs::File::create(&path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            sinks.push(Box::new(JsonlSink::new(std::io::BufWriter::new(file))));
+            sinks.push(Box::new(
+                JsonlSink::new(std::io::BufWriter::new(file)).without_reply_deltas(),
+            ));
         }
         let sink = &mut Tee(sinks);
         match suit_agent::run(

@@ -222,13 +222,84 @@ pub struct TerminalView {
     pub show_context: bool,
     /// Print diffs (on at `auto`; the reviewer shows them otherwise).
     pub show_diffs: bool,
+    /// Print the reply's plan line as the model writes it (off when several
+    /// runs share the terminal).
+    pub stream: bool,
     color: bool,
+    /// The reply so far, while it streams.
+    reply: String,
+    /// How much of the plan line is printed; `None` once it is done.
+    plan_shown: Option<usize>,
+    /// Whether the current reply's plan line was printed as it streamed.
+    plan_streamed: bool,
+    /// The line count last shown while the edit streams.
+    lines_shown: Option<usize>,
 }
 
 impl TerminalView {
     /// A view on stderr.
     pub fn new(show_context: bool, show_diffs: bool) -> Self {
-        Self { show_context, show_diffs, color: std::io::stderr().is_terminal() }
+        Self {
+            show_context,
+            show_diffs,
+            stream: true,
+            color: std::io::stderr().is_terminal(),
+            reply: String::new(),
+            plan_shown: Some(0),
+            plan_streamed: false,
+            lines_shown: None,
+        }
+    }
+
+    /// Shows a streaming reply: the `Plan:` line as it is written, then (on a
+    /// terminal) a running count of the edit's lines.
+    fn delta(&mut self, text: &str) {
+        self.reply.push_str(text);
+        let mut err = std::io::stderr().lock();
+        if let Some(shown) = self.plan_shown {
+            let line_end = self.reply.find('\n');
+            let line = &self.reply[..line_end.unwrap_or(self.reply.len())];
+            if line.len() < "Plan:".len() && line_end.is_none() {
+                return; // not yet known whether a plan line comes
+            }
+            if !line.starts_with("Plan:") {
+                self.plan_shown = None;
+            } else {
+                self.plan_streamed = true;
+                let start = if shown == 0 { "  " } else { "" };
+                let _ = write!(err, "{start}{}", &line[shown..]);
+                self.plan_shown = Some(line.len());
+                if line_end.is_none() {
+                    let _ = err.flush();
+                    return;
+                }
+                let _ = writeln!(err);
+                self.plan_shown = None;
+            }
+        }
+        let lines = self.reply.matches('\n').count().saturating_sub(1);
+        if self.color && self.lines_shown != Some(lines) {
+            self.lines_shown = Some(lines);
+            let count = plural(lines, "line");
+            let _ = write!(err, "\r\x1b[K{}", self.dim(&format!("  writing the edit: {count}")));
+            let _ = err.flush();
+        }
+    }
+
+    /// Ends a streaming reply before any other output: clears the running
+    /// count and ends an unfinished plan line.
+    fn end_reply(&mut self) {
+        if self.reply.is_empty() {
+            return;
+        }
+        if self.plan_shown.is_some_and(|n| n > 0) {
+            eprintln!();
+        } else if self.color && self.plan_shown.is_none() {
+            eprint!("\r\x1b[K");
+        }
+        self.reply.clear();
+        self.plan_shown = Some(0);
+        self.lines_shown = None;
     }
 
     fn dim(&self, text: &str) -> String {
@@ -242,6 +313,9 @@ impl TerminalView {
 
 impl EventSink for TerminalView {
     fn emit(&mut self, event: &Event) {
+        if !matches!(event, Event::ReplyDelta { .. }) {
+            self.end_reply();
+        }
         match event {
             Event::RunStarted { task, autonomy, model } => {
                 eprintln!(
@@ -271,9 +345,17 @@ impl EventSink for TerminalView {
                     );
                 }
             }
+            Event::ReplyDelta { text, .. } => {
+                if self.stream {
+                    self.delta(text);
+                }
+            }
             Event::Proposal { text, .. } => {
+                let streamed = std::mem::take(&mut self.plan_streamed);
                 if let Some(plan) = text.lines().next().filter(|l| l.starts_with("Plan:")) {
-                    eprintln!("  {plan}");
+                    if !streamed {
+                        eprintln!("  {plan}");
+                    }
                 }
             }
             Event::EditFailed { reason, reflection, .. } => {
@@ -332,10 +414,18 @@ impl EventSink for TerminalView {
                     .ok()
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default();
-                eprintln!("\nsuit: {what}: {summary} ({steps} steps, {applied} applied, {tokens} tokens, {seconds:.0} s)");
+                eprintln!(
+                    "\nsuit: {what}: {summary} ({}, {applied} applied, {tokens} tokens, {seconds:.0} s)",
+                    plural(*steps as usize, "step")
+                );
             }
         }
     }
+}
+
+/// "1 line", "2 lines".
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -1,72 +1,20 @@
 //! End-to-end tests of `suit run` and `suit complete` through the binary
 //! with the real small coder model (Qwen2.5-Coder-0.5B, greedy decoding).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::{text, Home};
 
 const CODER: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m";
-
-fn shared_models() -> PathBuf {
-    std::env::var_os("SUIT_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
-}
-
-/// A scratch home whose models dir links to the shared cache, and a project.
-struct Project {
-    home: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(files: &[(&str, &str)]) -> Self {
-        let home = tempfile::tempdir().unwrap();
-        let shared = shared_models();
-        std::fs::create_dir_all(&shared).unwrap();
-        std::os::unix::fs::symlink(&shared, home.path().join("models")).unwrap();
-        let p = Self { home };
-        std::fs::create_dir_all(p.root()).unwrap();
-        for (path, text) in files {
-            std::fs::write(p.root().join(path), text).unwrap();
-        }
-        p
-    }
-
-    fn root(&self) -> PathBuf {
-        self.home.path().join("project")
-    }
-
-    fn read(&self, path: &str) -> String {
-        std::fs::read_to_string(self.root().join(path)).unwrap()
-    }
-
-    fn suit(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_suit"))
-            .args(args)
-            .current_dir(self.root())
-            .env("SUIT_HOME", self.home.path())
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
-            .env_remove("SUIT_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 const BUGGY: &str = "def area(width, height):\n    return width + height\n";
 const TESTS: &str = "import unittest\n\nfrom shapes import area\n\n\nclass AreaTest(unittest.TestCase):\n    def test_area(self):\n        self.assertEqual(area(3, 4), 12)\n\n\nif __name__ == \"__main__\":\n    unittest.main()\n";
 
 #[test]
 fn run_at_auto_with_the_real_model_ends_with_a_clear_outcome_and_no_half_state() {
-    let p = Project::new(&[("shapes.py", BUGGY), ("test_shapes.py", TESTS)]);
+    let p = Home::with_files(&[("shapes.py", BUGGY), ("test_shapes.py", TESTS)]);
     let out = p.suit(
         &[
             "run",
@@ -125,7 +73,7 @@ fn run_at_auto_with_the_real_model_ends_with_a_clear_outcome_and_no_half_state()
     // Either the tests pass now, or every step was rolled back.
     let check = Command::new("python3")
         .args(["-m", "unittest", "-q"])
-        .current_dir(p.root())
+        .current_dir(p.work())
         .output()
         .unwrap();
     if outcome == "done" {
@@ -144,7 +92,7 @@ fn run_at_auto_with_the_real_model_ends_with_a_clear_outcome_and_no_half_state()
 #[test]
 fn complete_fills_the_cursor_and_apply_is_undoable() {
     let source = "def fahrenheit_to_celsius(f):\n    \n";
-    let p = Project::new(&[("temp.py", source)]);
+    let p = Home::with_files(&[("temp.py", source)]);
     let out = p.suit(&["complete", "temp.py:2:5", "--model", CODER, "--max-tokens", "24"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let insertion = text(&out.stdout);
@@ -169,7 +117,7 @@ fn complete_fills_the_cursor_and_apply_is_undoable() {
 
 #[test]
 fn run_refuses_bad_requests_with_a_fix() {
-    let p = Project::new(&[("shapes.py", BUGGY)]);
+    let p = Home::with_files(&[("shapes.py", BUGGY)]);
     for (args, expected) in [
         (vec!["run", "fix it", "--autonomy", "edit", "--file", "shapes.py"], "PATH:START-END"),
         (vec!["run", "fix it", "--autonomy", "file", "--file", "nope.py"], "does not exist"),

@@ -1,66 +1,21 @@
 //! Black-box tests of the `suit` binary with the real small model
 //! (SmolLM2-135M: its answers are nonsense, but real and deterministic).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use common::{text, Home};
 
 const SMOL: &str = "smollm2-135m-instruct-q4_1";
 
-/// The models cache the whole test suite shares.
-fn shared_models() -> PathBuf {
-    std::env::var_os("SUIT_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
-}
-
-/// A scratch home: its own config dir, and a models dir that links to the
-/// shared cache so no test downloads twice.
-struct Home {
-    dir: tempfile::TempDir,
-}
-
-impl Home {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let shared = shared_models();
-        std::fs::create_dir_all(&shared).unwrap();
-        std::os::unix::fs::symlink(&shared, dir.path().join("models")).unwrap();
-        std::fs::create_dir_all(dir.path().join("work")).unwrap();
-        Self { dir }
-    }
-
-    fn work(&self) -> PathBuf {
-        self.dir.path().join("work")
-    }
-
-    fn write_config(&self, text: &str) {
-        std::fs::write(self.work().join("suit.toml"), text).unwrap();
-    }
-
-    fn suit(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_suit"))
-            .args(args)
-            .current_dir(self.work())
-            .env("SUIT_HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env_remove("SUIT_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
 fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    text(&o.stdout)
 }
 
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    text(&o.stderr)
 }
 
 fn json_lines(o: &Output) -> Vec<serde_json::Value> {
@@ -124,8 +79,10 @@ fn chat_keeps_history_and_reuses_the_cache() {
 #[test]
 fn an_unreachable_backend_fails_over_to_the_embedded_model() {
     let home = Home::new();
-    home.write_config(&format!(
-        r#"
+    home.write(
+        "suit.toml",
+        &format!(
+            r#"
 [backends.remote]
 kind = "openai"
 base_url = "http://127.0.0.1:9/v1"
@@ -137,7 +94,8 @@ chat = ["remote", "local"]
 [retry]
 max_retries = 0
 "#
-    ));
+        ),
+    );
     let out = home.suit(&["ask", "--max-tokens", "6", "--json", "hi"], "");
     assert!(out.status.success(), "{}", stderr(&out));
     let result = &json_lines(&out)[0];
@@ -154,7 +112,7 @@ max_retries = 0
 #[test]
 fn budgets_refuse_further_calls() {
     let home = Home::new();
-    home.write_config("[budget]\nmax_calls = 1\n");
+    home.write("suit.toml", "[budget]\nmax_calls = 1\n");
     let out = home.suit(&["chat", "--model", SMOL, "--max-tokens", "4", "--json"], "one\ntwo\n");
     assert!(!out.status.success());
     assert_eq!(json_lines(&out).len(), 1, "the first call is served");
@@ -164,13 +122,13 @@ fn budgets_refuse_further_calls() {
 #[test]
 fn bad_config_is_reported_with_the_file() {
     let home = Home::new();
-    home.write_config("[roles\nchat = [\"local\"]\n");
+    home.write("suit.toml", "[roles\nchat = [\"local\"]\n");
     let out = home.suit(&["ask", "hi"], "");
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("suit.toml") && err.contains("invalid config"), "{err}");
 
-    home.write_config("[roles]\nchat = [\"nowhere\"]\n");
+    home.write("suit.toml", "[roles]\nchat = [\"nowhere\"]\n");
     let out = home.suit(&["ask", "hi"], "");
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
@@ -216,7 +174,7 @@ fn missing_and_corrupt_models_are_explained() {
 #[test]
 fn a_prompt_longer_than_the_context_is_refused_clearly() {
     let home = Home::new();
-    home.write_config(&format!("[backends.local]\nmodel = \"{SMOL}\"\nctx_size = 128\n"));
+    home.write("suit.toml", &format!("[backends.local]\nmodel = \"{SMOL}\"\nctx_size = 128\n"));
     let out = home.suit(&["ask", "hi"], &"many words here ".repeat(100));
     assert!(!out.status.success());
     let err = stderr(&out);
