@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use suit_ingest::{
-    ingest, Format, IngestError, IngestOptions, Progress, TokenizerKind, DEFAULT_MAX_FILE_SIZE,
+    default_cache_dir, ingest, Format, IngestError, IngestOptions, Progress, TokenizerKind,
+    DEFAULT_MAX_FILE_SIZE,
 };
 
 /// Turn a repository into one text an LLM can read.
@@ -55,6 +56,10 @@ pub struct IngestArgs {
     /// Branch, tag or commit of a remote repository.
     #[arg(long = "ref", value_name = "REF")]
     git_ref: Option<String>,
+    /// Count every file afresh: neither use nor update the cache of token
+    /// counts (kept per file content in the cache directory).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs `suit ingest`.
@@ -74,6 +79,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         named_files: args.files,
         drop_secrets: args.drop_secrets,
         cache_dir: None,
+        count_cache: (!args.no_cache).then(|| default_cache_dir().join("ingest")),
     };
     let progress = |p: Progress| {
         if let Progress::Cloning { url } = p {

@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 mod classify;
+mod count_cache;
 mod error;
 mod outline;
 mod rank;
@@ -58,6 +59,7 @@ pub use tokens::TokenizerKind;
 pub use walk::{SkipReason, Skipped, DEFAULT_IGNORED_DIRS, DEFAULT_IGNORED_FILES, SUITIGNORE};
 
 use classify::Content;
+use count_cache::CountCache;
 use render::{Notice, Renderer, Summary};
 use walk::Candidate;
 
@@ -102,6 +104,10 @@ pub struct IngestOptions {
     pub drop_secrets: bool,
     /// Where remote repositories are cloned; [`default_cache_dir`] if `None`.
     pub cache_dir: Option<PathBuf>,
+    /// Keep token counts of files without secrets in this directory, keyed
+    /// by content, so a later ingest counts and scans only changed files.
+    /// `None`: nothing is cached.
+    pub count_cache: Option<PathBuf>,
 }
 
 impl Default for IngestOptions {
@@ -121,6 +127,7 @@ impl Default for IngestOptions {
             named_files: Vec::new(),
             drop_secrets: false,
             cache_dir: None,
+            count_cache: None,
         }
     }
 }
@@ -248,28 +255,30 @@ enum Outcome {
 
 /// The text a digest shows of a file: read, classified, redacted.
 enum Loaded {
-    Text { text: String, findings: Vec<SecretFinding>, replaced: usize },
+    Text(String),
     Binary,
 }
 
-/// Reads, classifies and redacts a file. `clean_len`: the file had no secrets
-/// in the first pass at this length, so an unchanged length skips the rescan.
+/// Reads, classifies and redacts a file again, to write it. `clean_len`: the
+/// file had no secrets when it was analyzed, at this length, so an unchanged
+/// length skips the rescan.
 fn load(abs: &Path, rel: &str, clean_len: Option<usize>) -> std::io::Result<Loaded> {
     Ok(match classify::read(abs)? {
         Content::Binary => Loaded::Binary,
-        Content::Text { text, replaced } if clean_len == Some(text.len()) => {
-            Loaded::Text { text, findings: Vec::new(), replaced }
-        }
-        Content::Text { text, replaced } => {
-            let (redacted, findings) = secrets::redact(rel, &text);
-            Loaded::Text { text: redacted.unwrap_or(text), findings, replaced }
+        Content::Text { text, .. } if clean_len == Some(text.len()) => Loaded::Text(text),
+        Content::Text { text, .. } => {
+            let (redacted, _) = secrets::redact(rel, &text);
+            Loaded::Text(redacted.unwrap_or(text))
         }
     })
 }
 
-fn analyze(c: Candidate, opts: &IngestOptions) -> Outcome {
-    let loaded = match load(&c.abs, &c.rel, None) {
-        Ok(l) => l,
+fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
+    let (text, replaced) = match classify::read(&c.abs) {
+        Ok(Content::Text { text, replaced }) => (text, replaced),
+        Ok(Content::Binary) => {
+            return Outcome::Skip(Skipped { path: c.rel, reason: SkipReason::Binary }, Vec::new())
+        }
         Err(e) => {
             return Outcome::Skip(
                 Skipped { path: c.rel, reason: SkipReason::Unreadable { error: e.to_string() } },
@@ -277,38 +286,35 @@ fn analyze(c: Candidate, opts: &IngestOptions) -> Outcome {
             )
         }
     };
-    match loaded {
-        Loaded::Binary => {
-            Outcome::Skip(Skipped { path: c.rel, reason: SkipReason::Binary }, Vec::new())
-        }
-        Loaded::Text { findings, .. } if opts.drop_secrets && !findings.is_empty() => {
-            Outcome::Skip(
-                Skipped { path: c.rel, reason: SkipReason::Secrets { count: findings.len() } },
-                findings,
-            )
-        }
-        Loaded::Text { text, findings, replaced } => {
-            let tokens = opts.tokenizer.count(&text);
-
-            let warning = (replaced > 0).then(|| {
-                format!(
-                    "{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD",
-                    c.rel
-                )
-            });
-            Outcome::File(
-                Analyzed {
-                    rel: c.rel,
-                    abs: c.abs,
-                    tokens,
-                    len: text.len(),
-                    had_secrets: !findings.is_empty(),
-                },
-                findings,
-                warning,
-            )
-        }
+    let warning = (replaced > 0).then(|| {
+        format!("{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD", c.rel)
+    });
+    let key = CountCache::key(&c.rel, &text);
+    if let Some(tokens) = counts.get(key) {
+        // Known to have no secrets: nothing to redact.
+        let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), had_secrets: false };
+        return Outcome::File(file, Vec::new(), warning);
     }
+    let (redacted, findings) = secrets::redact(&c.rel, &text);
+    if opts.drop_secrets && !findings.is_empty() {
+        return Outcome::Skip(
+            Skipped { path: c.rel, reason: SkipReason::Secrets { count: findings.len() } },
+            findings,
+        );
+    }
+    let text = redacted.unwrap_or(text);
+    let tokens = opts.tokenizer.count(&text);
+    if findings.is_empty() {
+        counts.insert(key, tokens);
+    }
+    let file = Analyzed {
+        rel: c.rel,
+        abs: c.abs,
+        tokens,
+        len: text.len(),
+        had_secrets: !findings.is_empty(),
+    };
+    Outcome::File(file, findings, warning)
 }
 
 /// Resolves the source to a local root, cloning a remote one. Returns the
@@ -371,9 +377,16 @@ pub fn ingest(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, IngestError> {
     let tokenizer = options.tokenizer;
-    // Build the BPE tables while the walk and the first reads run; counting
-    // waits for them on first use.
-    std::thread::spawn(move || tokenizer.warm_up());
+    let counts = match &options.count_cache {
+        Some(dir) => CountCache::load(dir, tokenizer),
+        None => CountCache::disabled(),
+    };
+    if counts.is_empty() || options.token_budget.is_some() {
+        // Most files will be counted: build the BPE tables while the walk
+        // and the first reads run; counting waits for them on first use.
+        // With a warm cache they may not be needed at all.
+        std::thread::spawn(move || tokenizer.warm_up());
+    }
     let (root, name, source) = resolve(options, progress)?;
     let walked = walk::walk(&root, &walk_config(options))?;
     progress(Progress::Walked { files: walked.files.len(), skipped: walked.skipped.len() });
@@ -384,7 +397,7 @@ pub fn ingest(
         .files
         .into_par_iter()
         .map(|c| {
-            let o = analyze(c, options);
+            let o = analyze(c, options, &counts);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_multiple_of(WINDOW) || n == total {
                 progress(Progress::Read { done: n, total });
@@ -392,6 +405,7 @@ pub fn ingest(
             o
         })
         .collect();
+    counts.save();
 
     let mut files = Vec::with_capacity(outcomes.len());
     let mut skipped = walked.skipped;
@@ -504,7 +518,7 @@ fn file_segment(
         (seg, 0, Some(format!("{}: {what}", f.rel)))
     };
     let text = match load(&f.abs, &f.rel, (!f.had_secrets).then_some(f.len)) {
-        Ok(Loaded::Text { text, .. }) => text,
+        Ok(Loaded::Text(text)) => text,
         Ok(Loaded::Binary) => {
             return problem("the file became binary while the digest was written".into())
         }
@@ -719,7 +733,7 @@ fn packed(
             return None;
         }
         match load(&f.abs, &f.rel, (!f.had_secrets).then_some(f.len)) {
-            Ok(Loaded::Text { text, .. }) => outline::outline(&f.rel, &text)
+            Ok(Loaded::Text(text)) => outline::outline(&f.rel, &text)
                 .map(|o| ctx.tokenizer.count(&o))
                 .filter(|&t| t > 0 && t < f.tokens),
             _ => None,

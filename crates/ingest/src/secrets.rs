@@ -54,11 +54,17 @@ fn rules() -> &'static Rules {
             .iter()
             .map(|(k, r)| (*k, Regex::new(r).expect("secret rules are valid")))
             .collect(),
-        env_line: Regex::new(
-            r#"(?m)^(?P<key>[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*)(?P<value>[^\s#][^\r\n]*?)[ \t]*\r?$"#,
-        )
-        .expect("env rule is valid"),
+        env_line: Regex::new(ENV_LINE).expect("env rule is valid"),
     })
+}
+
+/// A `KEY=value` line of an environment file.
+const ENV_LINE: &str = r#"(?m)^(?P<key>[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*)(?P<value>[^\s#][^\r\n]*?)[ \t]*\r?$"#;
+
+/// Every pattern a verdict depends on, with its kind (for the count cache's
+/// fingerprint: a change of rules invalidates cached "no secrets" verdicts).
+pub(crate) fn rule_patterns() -> impl Iterator<Item = &'static str> {
+    RULES.iter().flat_map(|(kind, pattern)| [*kind, *pattern]).chain([ENV_LINE])
 }
 
 /// Is `file_name` an environment file whose values are secrets (`.env`,

@@ -19,7 +19,7 @@
 //! tiktoken's, so trailing whitespace after a final line break splits
 //! differently (no count difference was found, but nothing proves there is
 //! none). Tests compare this count with tiktoken's on random and real text;
-//! docs/decisions-ingest.md records the measurements.
+//! docs/decisions.md records the measurements.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -104,11 +104,11 @@ impl TokenizerKind {
     fn split_regex(self) -> &'static Regex {
         static O200K: OnceLock<Regex> = OnceLock::new();
         static CL100K: OnceLock<Regex> = OnceLock::new();
-        let (cell, pattern) = match self {
-            TokenizerKind::O200k => (&O200K, O200K_SPLIT),
-            TokenizerKind::Cl100k => (&CL100K, CL100K_SPLIT),
+        let cell = match self {
+            TokenizerKind::O200k => &O200K,
+            TokenizerKind::Cl100k => &CL100K,
         };
-        cell.get_or_init(|| Regex::new(pattern).expect("split pattern is valid"))
+        cell.get_or_init(|| Regex::new(split_pattern(self)).expect("split pattern is valid"))
     }
 
     fn bpe(self) -> &'static BytePairEncoding {
@@ -153,6 +153,14 @@ impl TokenizerKind {
             });
             total
         })
+    }
+}
+
+/// The pre-token pattern of `kind` (without its look-ahead).
+pub(crate) fn split_pattern(kind: TokenizerKind) -> &'static str {
+    match kind {
+        TokenizerKind::O200k => O200K_SPLIT,
+        TokenizerKind::Cl100k => CL100K_SPLIT,
     }
 }
 

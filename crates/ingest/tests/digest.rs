@@ -111,6 +111,51 @@ fn secrets_are_redacted_or_dropped_and_reported() {
 }
 
 #[test]
+fn the_count_cache_changes_nothing_but_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    sample(root);
+    let token = format!("ghp_{}", "Zx9Q".repeat(9));
+    write(root, "config.py", format!("TOKEN = \"{token}\"\n"));
+    // The same text is a secret in an environment file, and not elsewhere.
+    write(root, "app.txt", "API_KEY=abc123\n");
+    write(root, ".env", "API_KEY=abc123\n");
+    let plain = IngestOptions { hidden: true, ..local(root) };
+    let cached = IngestOptions { count_cache: Some(cache.path().into()), ..plain.clone() };
+    let (expected, report) = run(&plain).unwrap();
+    let cache_file = cache.path().join("token-counts-o200k_base.bin");
+    for round in ["cold", "warm"] {
+        let (digest, again) = run(&cached).unwrap();
+        assert_eq!(digest, expected, "{round} cache: the digest is the same");
+        assert_eq!(again.secrets, report.secrets, "{round} cache: secrets are still found");
+        assert!(digest.contains("[REDACTED:env-value]") && !digest.contains(&token), "{digest}");
+        assert!(digest.contains("API_KEY=abc123"), "app.txt is shown as it is");
+    }
+    // Four clean texts are cached (README.md, src/main.rs, src/util.py,
+    // app.txt); the files with secrets are not.
+    let entries = (std::fs::read(&cache_file).unwrap().len() - 16) / 20;
+    assert_eq!(entries, 4);
+
+    // A changed file is counted afresh.
+    let edited = "fn main() {\n    println!(\"changed, and longer than before\");\n}\n";
+    write(root, "src/main.rs", edited);
+    let (digest, _) = run(&cached).unwrap();
+    let tokens = TokenizerKind::O200k.count(edited);
+    assert!(digest.contains(&format!("FILE: src/main.rs ({tokens} tokens)")), "{digest}");
+    assert_eq!(run(&plain).unwrap().0, digest);
+
+    // Counts do come from the cache: a doctored entry shows through.
+    let mut bytes = std::fs::read(&cache_file).unwrap();
+    for entry in bytes[16..].chunks_exact_mut(20) {
+        entry[16..].copy_from_slice(&7777u32.to_le_bytes());
+    }
+    std::fs::write(&cache_file, &bytes).unwrap();
+    let (digest, _) = run(&cached).unwrap();
+    assert!(digest.contains("FILE: src/util.py (7777 tokens)"), "{digest}");
+}
+
+#[test]
 fn streams_many_files_in_order_with_progress() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..300 {
