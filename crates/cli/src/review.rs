@@ -226,6 +226,7 @@ pub struct TerminalView {
     /// runs share the terminal).
     pub stream: bool,
     color: bool,
+    out: Box<dyn Write + Send>,
     /// The reply so far, while it streams.
     reply: String,
     /// How much of the plan line is printed; `None` once it is done.
@@ -239,11 +240,22 @@ pub struct TerminalView {
 impl TerminalView {
     /// A view on stderr.
     pub fn new(show_context: bool, show_diffs: bool) -> Self {
+        Self::to(
+            Box::new(std::io::stderr()),
+            std::io::stderr().is_terminal(),
+            show_context,
+            show_diffs,
+        )
+    }
+
+    /// A view written to `out`, with or without colors and live updates.
+    fn to(out: Box<dyn Write + Send>, color: bool, show_context: bool, show_diffs: bool) -> Self {
         Self {
             show_context,
             show_diffs,
             stream: true,
-            color: std::io::stderr().is_terminal(),
+            color,
+            out,
             reply: String::new(),
             plan_shown: Some(0),
             plan_streamed: false,
@@ -255,7 +267,6 @@ impl TerminalView {
     /// terminal) a running count of the edit's lines.
     fn delta(&mut self, text: &str) {
         self.reply.push_str(text);
-        let mut err = std::io::stderr().lock();
         if let Some(shown) = self.plan_shown {
             let line_end = self.reply.find('\n');
             let line = &self.reply[..line_end.unwrap_or(self.reply.len())];
@@ -267,13 +278,13 @@ impl TerminalView {
             } else {
                 self.plan_streamed = true;
                 let start = if shown == 0 { "  " } else { "" };
-                let _ = write!(err, "{start}{}", &line[shown..]);
+                let _ = write!(self.out, "{start}{}", &line[shown..]);
                 self.plan_shown = Some(line.len());
                 if line_end.is_none() {
-                    let _ = err.flush();
+                    let _ = self.out.flush();
                     return;
                 }
-                let _ = writeln!(err);
+                let _ = writeln!(self.out);
                 self.plan_shown = None;
             }
         }
@@ -281,8 +292,9 @@ impl TerminalView {
         if self.color && self.lines_shown != Some(lines) {
             self.lines_shown = Some(lines);
             let count = plural(lines, "line");
-            let _ = write!(err, "\r\x1b[K{}", self.dim(&format!("  writing the edit: {count}")));
-            let _ = err.flush();
+            let _ =
+                write!(self.out, "\r\x1b[K{}", self.dim(&format!("  writing the edit: {count}")));
+            let _ = self.out.flush();
         }
     }
 
@@ -293,9 +305,9 @@ impl TerminalView {
             return;
         }
         if self.plan_shown.is_some_and(|n| n > 0) {
-            eprintln!();
+            let _ = writeln!(self.out);
         } else if self.color && self.plan_shown.is_none() {
-            eprint!("\r\x1b[K");
+            let _ = write!(self.out, "\r\x1b[K");
         }
         self.reply.clear();
         self.plan_shown = Some(0);
@@ -318,19 +330,21 @@ impl EventSink for TerminalView {
         }
         match event {
             Event::RunStarted { task, autonomy, model } => {
-                eprintln!(
+                let _ = writeln!(
+                    self.out,
                     "suit: {task}\n{}",
                     self.dim(&format!("  autonomy {} · model {model}", autonomy.as_str()))
                 );
             }
             Event::StepStarted { step, autonomy } => {
-                eprintln!("\n── step {step} ({}) ──", autonomy.as_str());
+                let _ = writeln!(self.out, "\n── step {step} ({}) ──", autonomy.as_str());
             }
             Event::ContextSummary { segments, tokens, budget, .. } => {
                 if self.show_context {
-                    eprintln!("context ({tokens} of {budget} tokens):");
+                    let _ = writeln!(self.out, "context ({tokens} of {budget} tokens):");
                     for s in segments {
-                        eprintln!(
+                        let _ = writeln!(
+                            self.out,
                             "  {:>6}  {:<9}  {}{}",
                             s.tokens,
                             if s.trusted { "trusted" } else { "untrusted" },
@@ -339,7 +353,8 @@ impl EventSink for TerminalView {
                         );
                     }
                 } else {
-                    eprintln!(
+                    let _ = writeln!(
+                        self.out,
                         "{}",
                         self.dim(&format!("  context: {} pieces, {tokens} tokens", segments.len()))
                     );
@@ -354,12 +369,13 @@ impl EventSink for TerminalView {
                 let streamed = std::mem::take(&mut self.plan_streamed);
                 if let Some(plan) = text.lines().next().filter(|l| l.starts_with("Plan:")) {
                     if !streamed {
-                        eprintln!("  {plan}");
+                        let _ = writeln!(self.out, "  {plan}");
                     }
                 }
             }
             Event::EditFailed { reason, reflection, .. } => {
-                eprintln!(
+                let _ = writeln!(
+                    self.out,
                     "  reply not applicable (try {}): {}",
                     reflection + 1,
                     reason.lines().next().unwrap_or_default()
@@ -367,14 +383,18 @@ impl EventSink for TerminalView {
             }
             Event::Diff { diff, changed_lines, files, .. } => {
                 let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-                eprintln!("  proposal: {changed_lines} changed lines in {}", names.join(", "));
+                let _ = writeln!(
+                    self.out,
+                    "  proposal: {changed_lines} changed lines in {}",
+                    names.join(", ")
+                );
                 if self.show_diffs {
-                    eprintln!("{}", paint(diff, self.color));
+                    let _ = writeln!(self.out, "{}", paint(diff, self.color));
                 }
             }
             Event::Approval { decision, by, .. } => {
                 if let Decision::Escalated { reason } = decision {
-                    eprintln!("  escalated to you: {reason}");
+                    let _ = writeln!(self.out, "  escalated to you: {reason}");
                 } else {
                     let what = serde_json::to_value(decision)
                         .ok()
@@ -384,11 +404,12 @@ impl EventSink for TerminalView {
                         .ok()
                         .and_then(|v| v.as_str().map(String::from))
                         .unwrap_or_default();
-                    eprintln!("{}", self.dim(&format!("  {what} by {who}")));
+                    let _ = writeln!(self.out, "{}", self.dim(&format!("  {what} by {who}")));
                 }
             }
             Event::Applied { checkpoint, .. } => {
-                eprintln!(
+                let _ = writeln!(
+                    self.out,
                     "{}",
                     self.dim(&format!(
                         "  applied as checkpoint {checkpoint} (suit undo restores it)"
@@ -398,23 +419,26 @@ impl EventSink for TerminalView {
             Event::CheckResult { outcome, step } => {
                 let mark = if outcome.passed() { "pass" } else { "FAIL" };
                 let when = if *step == 0 { " (before any change)" } else { "" };
-                eprintln!(
+                let _ = writeln!(
+                    self.out,
                     "  check `{}`: {mark}, {}{when} in {:.1} s",
                     outcome.command,
                     outcome.status,
                     outcome.duration.as_secs_f64()
                 );
             }
-            Event::RolledBack { reason, .. } => eprintln!("  rolled back: {reason}"),
+            Event::RolledBack { reason, .. } => {
+                let _ = writeln!(self.out, "  rolled back: {reason}");
+            }
             Event::Usage { prompt_tokens, cached_tokens, completion_tokens, .. } => {
-                eprintln!("{}", self.dim(&format!("  tokens: {prompt_tokens} prompt ({cached_tokens} cached) + {completion_tokens} generated")));
+                let _ = writeln!(self.out, "{}", self.dim(&format!("  tokens: {prompt_tokens} prompt ({cached_tokens} cached) + {completion_tokens} generated")));
             }
             Event::Finished { outcome, steps, applied, summary, tokens, seconds, .. } => {
                 let what = serde_json::to_value(outcome)
                     .ok()
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default();
-                eprintln!(
+                let _ = writeln!(self.out,
                     "\nsuit: {what}: {summary} ({}, {applied} applied, {tokens} tokens, {seconds:.0} s)",
                     plural(*steps as usize, "step")
                 );
@@ -444,6 +468,68 @@ mod tests {
             TerminalReviewer::with_input(Box::new(std::io::Cursor::new(answers.to_string())));
         let review = r.review(1, Autonomy::Repo, &[change()], None);
         (review, r.autonomy(Autonomy::Repo))
+    }
+
+    /// A writer whose bytes the test can read afterwards.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Streams `reply` in pieces of `piece` bytes, then ends it the way the
+    /// loop does (usage, then the whole proposal); returns what was shown.
+    fn show_reply(reply: &str, piece: usize, color: bool) -> String {
+        let out = Shared::default();
+        let mut view = TerminalView::to(Box::new(out.clone()), color, false, false);
+        let bytes = reply.as_bytes();
+        for chunk in bytes.chunks(piece) {
+            let text = String::from_utf8(chunk.to_vec()).unwrap();
+            view.emit(&Event::ReplyDelta { step: 1, text });
+        }
+        view.emit(&Event::Usage {
+            step: 1,
+            prompt_tokens: 10,
+            cached_tokens: 0,
+            completion_tokens: 5,
+            cost_usd: 0.0,
+        });
+        view.emit(&Event::Proposal { step: 1, format: "whole_file".into(), text: reply.into() });
+        let bytes = out.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn the_plan_line_streams_once_and_the_edit_is_counted() {
+        let reply = "Plan: multiply instead of adding\nshapes.py\n```\ndef area(w, h):\n    return w * h\n```\n";
+        for piece in [1, 3, 200] {
+            let plain = show_reply(reply, piece, false);
+            assert_eq!(plain.matches("Plan: multiply instead of adding").count(), 1, "{plain:?}");
+            assert!(plain.starts_with("  Plan: multiply instead of adding\n"), "{plain:?}");
+            assert!(!plain.contains("writing the edit"), "no live line without a terminal");
+            let live = show_reply(reply, piece, true);
+            assert!(live.contains("writing the edit: 5 lines"), "{live:?}");
+            // The live line is cleared before the next output.
+            assert!(live.contains("\r\x1b[K\x1b[2m  tokens:"), "{live:?}");
+        }
+        // A reply without a plan line shows only the count; a reply that
+        // is not streamed still shows its plan.
+        let bare = show_reply("DONE", 1, false);
+        assert_eq!(bare, "  tokens: 10 prompt (0 cached) + 5 generated\n");
+        let out = Shared::default();
+        let mut view = TerminalView::to(Box::new(out.clone()), false, false, false);
+        view.emit(&Event::Proposal { step: 1, format: "whole_file".into(), text: reply.into() });
+        assert_eq!(
+            String::from_utf8(out.0.lock().unwrap().clone()).unwrap(),
+            "  Plan: multiply instead of adding\n"
+        );
     }
 
     #[test]
