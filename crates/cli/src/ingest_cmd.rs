@@ -98,6 +98,18 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                 Err(e) => return Err(e.into()),
             }
         }
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            // A device or a pipe (`-o /dev/stdout`): write into it, never
+            // rename over it.
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+            let report = ingest(&options, &mut w, &progress)?;
+            w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+            report
+        }
         Some(path) => {
             // Write beside the target, then rename: never a half-written digest.
             let dir = path

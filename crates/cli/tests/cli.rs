@@ -193,3 +193,28 @@ fn models_list_shows_the_catalog() {
     let smol = rows.iter().find(|r| r["name"] == SMOL).unwrap();
     assert_eq!(smol["installed"], true);
 }
+
+#[test]
+fn ingest_writes_into_a_pipe_and_atomically_into_a_file() {
+    use std::os::unix::fs::FileTypeExt;
+    let home = Home::with_files(&[("a.txt", "hello\n")]);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("digest.pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = home.suit(&["ingest", ".", "-o", fifo.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(reader.join().unwrap().contains("FILE: a.txt"));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe is not replaced");
+
+    let file = dir.path().join("digest.txt");
+    let out = home.suit(&["ingest", ".", "-o", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&file).unwrap().contains("hello"));
+    let names: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+}

@@ -16,9 +16,16 @@ pub(crate) fn temp_prefix(file_name: &str) -> String {
 /// directory is written and flushed to disk, renamed over `path`, and the
 /// directory is flushed, so readers (and a crash) see either the old or the
 /// new content, never a mix. An existing file keeps its permissions; missing
-/// parent directories are created.
+/// parent directories are created. A device or a FIFO (`/dev/stdout`) is
+/// written into instead.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_mode(path, bytes, None)
+}
+
+/// Whether `meta` is of something other than a regular file or a directory:
+/// a device, a FIFO or a socket, which must be written into, not replaced.
+pub(crate) fn is_special(meta: &fs::Metadata) -> bool {
+    !meta.is_file() && !meta.is_dir()
 }
 
 /// [`write_atomic`] with an explicit Unix mode (`None`: keep the existing
@@ -34,6 +41,15 @@ pub(crate) fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) ->
         create_dirs_durably(dir)?;
     }
     let existing_mode = match fs::metadata(path) {
+        Ok(m) if is_special(&m) => {
+            // A device or a pipe (`-o /dev/stdout`): write into it; a rename
+            // would replace it with a plain file.
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io("open", path, e))?;
+            return file.write_all(bytes).map_err(|e| Error::io("write", path, e));
+        }
         Ok(m) => Some(file_mode(&m)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io("inspect", path, e)),
@@ -183,6 +199,23 @@ mod tests {
         assert!(remove_file(&p).unwrap());
         assert!(!remove_file(&p).unwrap());
         assert!(!p.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_written_into_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
     }
 
     #[cfg(unix)]

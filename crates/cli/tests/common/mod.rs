@@ -14,8 +14,8 @@ pub fn shared_models() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
 }
 
-/// A scratch home: its own config dir, a models dir that links to the shared
-/// cache so no test downloads twice, and a working directory `work/`.
+/// A scratch home: its own config and cache dirs, a models dir that links to
+/// the shared cache so no test downloads twice, and a working directory `work/`.
 pub struct Home {
     dir: tempfile::TempDir,
 }
@@ -62,6 +62,7 @@ impl Home {
             .current_dir(self.work())
             .env("SUIT_HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("SUIT_CACHE_DIR", self.dir.path().join("cache"))
             .env_remove("SUIT_LOG")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
