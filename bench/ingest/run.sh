@@ -64,11 +64,15 @@ mkdir -p "$OUT"
 declare -a NAMES CMDS
 add() { NAMES+=("$1"); CMDS+=("$2"); }
 add read "cd '$REPO' && git ls-files -z | xargs -0 cat > /dev/null"
+# Reading and writing the same bytes to a file, as every tool below does.
+add read-write "cd '$REPO' && git ls-files -z | xargs -0 cat > '$OUT/read-write.out'"
 # suit keeps token counts per file content in its cache: "suit" is a repeat
 # run on the same tree (the cache warmed by hyperfine's warm-up run),
 # "suit-cold" counts every file afresh (--no-cache).
 add suit "SUIT_CACHE_DIR='$WORK/cache' $SUIT_INGEST_BIN '$REPO' -o '$OUT/suit.txt'"
 add suit-cold "$SUIT_INGEST_BIN '$REPO' --no-cache -o '$OUT/suit-cold.txt'"
+# The digest to stdout, discarded: the cost of the work without the file write.
+add suit-stdout "SUIT_CACHE_DIR='$WORK/cache' $SUIT_INGEST_BIN '$REPO' > /dev/null"
 # yek caps its output at 10 MB by default: lift the cap so it emits the whole
 # tree. By default it counts no tokens; yek-tokens is yek counting tokens too.
 [ -x "$CACHE/cargo/bin/yek" ] && add yek "cd '$REPO' && '$CACHE/cargo/bin/yek' --max-size 1GB . > '$OUT/yek.txt'"
@@ -121,8 +125,8 @@ for n, (mean, mem, size, cpu) in rows.items():
     ratio = f"{suit[0] / mean:.3f}x" if suit else "-"
     ratio_cold = f"{cold[0] / mean:.3f}x" if cold else "-"
     print(f"{n:<12} {mean:>9.3f} {ratio:>10} {ratio_cold:>10} {cpu:>8.2f} {mem:>15.1f} {size / 1048576:>13.1f}")
-targets = {"yek": 0.5, "yek-tokens": 0.5, "repomix": 0.05, "gitingest": 0.02, "read": 2.0}
-for label, row in (("suit (repeat run)", suit), ("suit-cold", cold)):
+targets = {"yek": 0.5, "yek-tokens": 0.5, "repomix": 0.05, "gitingest": 0.02, "read": 2.0, "read-write": 2.0}
+for label, row in (("suit (repeat run)", suit), ("suit-cold", cold), ("suit-stdout", rows.get("suit-stdout"))):
     if not row:
         continue
     print()

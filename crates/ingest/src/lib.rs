@@ -563,38 +563,51 @@ fn stream(
         ctx.renderer.tree(Some(&tree_text(&ctx.name, &entries, &report.skipped))).as_bytes(),
     )?;
     let mut shown_tokens = 0;
-    let mut start = 0;
-    while start < files.len() {
-        // A window holds at most WINDOW files and about WINDOW_BYTES of text.
-        let mut end = start;
-        let mut bytes = 0;
-        while end < files.len()
-            && end - start < WINDOW
-            && (end == start || bytes + files[end].len <= WINDOW_BYTES)
-        {
-            bytes += files[end].len;
-            end += 1;
+    // Windows are read and rendered on another thread while this one writes
+    // the previous window, so reading and writing overlap; at most two
+    // windows wait in memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        scope.spawn(move || {
+            let mut start = 0;
+            while start < files.len() {
+                // A window holds at most WINDOW files and about WINDOW_BYTES of text.
+                let mut end = start;
+                let mut bytes = 0;
+                while end < files.len()
+                    && end - start < WINDOW
+                    && (end == start || bytes + files[end].len <= WINDOW_BYTES)
+                {
+                    bytes += files[end].len;
+                    end += 1;
+                }
+                let segments: Vec<_> = files[start..end]
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, f)| file_segment(ctx, start + i, f, FileMode::Full))
+                    .collect();
+                if tx.send((start, end, segments)).is_err() {
+                    return; // the writer stopped on an error
+                }
+                start = end;
+            }
+        });
+        for (start, end, segments) in rx {
+            for ((seg, tokens, problem), f) in segments.into_iter().zip(&files[start..end]) {
+                out.write_all(seg.as_bytes())?;
+                shown_tokens += tokens;
+                report.files.push(FileReport {
+                    path: f.rel.clone(),
+                    mode: FileMode::Full,
+                    tokens,
+                    full_tokens: f.tokens,
+                });
+                report.problems.extend(problem);
+            }
+            progress(Progress::Written { done: end, total: files.len() });
         }
-        let window = &files[start..end];
-        let segments: Vec<_> = window
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| file_segment(ctx, start + i, f, FileMode::Full))
-            .collect();
-        for ((seg, tokens, problem), f) in segments.into_iter().zip(window) {
-            out.write_all(seg.as_bytes())?;
-            shown_tokens += tokens;
-            report.files.push(FileReport {
-                path: f.rel.clone(),
-                mode: FileMode::Full,
-                tokens,
-                full_tokens: f.tokens,
-            });
-            report.problems.extend(problem);
-        }
-        progress(Progress::Written { done: end, total: files.len() });
-        start = end;
-    }
+        Ok(())
+    })?;
     let mut notice = notice_base(report);
     notice.problems = report.problems.clone();
     out.write_all(ctx.renderer.notice(&notice).as_bytes())?;
