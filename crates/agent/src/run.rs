@@ -4,15 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use futures::StreamExt;
 use suit_context::{
     agents_chain, assemble, is_test_path, rank_files, repo_map, Segment, Shrink, Source,
 };
 use suit_edit::{EditError, EditFormat, FileChange, Target};
-use suit_model::{
-    ChatRequest, Completion, Constraint, FinishReason, Message, Meter, Model, ModelError, Sampling,
-    StreamEvent, TextStream,
-};
+use suit_model::{ChatRequest, Constraint, FinishReason, Message, Meter, Model, Sampling};
 use suit_store::{Step, Workspace};
 
 use crate::{
@@ -343,24 +339,6 @@ impl Journal<'_> {
         }
         self.sink.emit(&event);
     }
-}
-
-/// Drains a reply stream, passing each piece of text on as it arrives.
-async fn relay(
-    mut stream: TextStream,
-    step: u32,
-    journal: &mut Journal<'_>,
-) -> Result<Completion, ModelError> {
-    while let Some(event) = stream.next().await {
-        match event? {
-            StreamEvent::Delta(text) => journal.emit(Event::ReplyDelta { step, text }),
-            StreamEvent::Done(done) => return Ok(done),
-        }
-    }
-    Err(ModelError::Protocol {
-        backend: "stream".into(),
-        reason: "the stream ended without a final result".into(),
-    })
 }
 
 struct Loop<'a> {
@@ -857,7 +835,12 @@ impl Loop<'_> {
                 session: Some(self.session_key.clone()),
             };
             let reply = match self.model.chat(request).await {
-                Ok(stream) => relay(stream, step, journal).await,
+                Ok(stream) => {
+                    suit_model::collect_with(stream, |text| {
+                        journal.emit(Event::ReplyDelta { step, text })
+                    })
+                    .await
+                }
                 Err(e) => Err(e),
             };
             let reply = match reply {

@@ -82,10 +82,20 @@ pub trait Model: Send + Sync {
 }
 
 /// Drains a stream into its final [`Completion`].
-pub async fn collect(mut stream: TextStream) -> Result<Completion, ModelError> {
+pub async fn collect(stream: TextStream) -> Result<Completion, ModelError> {
+    collect_with(stream, |_| {}).await
+}
+
+/// Drains a stream into its final [`Completion`], passing each piece of text
+/// to `on_delta` as it arrives (to show a reply while it is generated).
+pub async fn collect_with(
+    mut stream: TextStream,
+    mut on_delta: impl FnMut(String) + Send,
+) -> Result<Completion, ModelError> {
     while let Some(event) = stream.next().await {
-        if let StreamEvent::Done(done) = event? {
-            return Ok(done);
+        match event? {
+            StreamEvent::Delta(text) => on_delta(text),
+            StreamEvent::Done(done) => return Ok(done),
         }
     }
     Err(ModelError::Protocol {
