@@ -86,9 +86,25 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             eprintln!("cloning {url}");
         }
     };
-    let report = match &args.output {
+    // A file is written beside its place, then renamed over it. stdout, a
+    // device or a pipe (`-o /dev/stdout`, a FIFO) is written into as the
+    // digest is produced: a rename would replace a device with a file.
+    let file_target = args
+        .output
+        .as_deref()
+        .filter(|p| !std::fs::metadata(p).is_ok_and(|m| suit_store::is_special(&m)));
+    let report = match file_target {
         None => {
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let out: Box<dyn Write> = match &args.output {
+                Some(path) => Box::new(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
             match ingest(&options, &mut w, &progress) {
                 Ok(r) => r,
                 // `suit ingest | head`: the reader left; not an error.
@@ -97,18 +113,6 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                 }
                 Err(e) => return Err(e.into()),
             }
-        }
-        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
-            // A device or a pipe (`-o /dev/stdout`): write into it, never
-            // rename over it.
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-            let report = ingest(&options, &mut w, &progress)?;
-            w.flush().with_context(|| format!("cannot write {}", path.display()))?;
-            report
         }
         Some(path) => {
             // Write beside the target, then rename: never a half-written digest.

@@ -24,7 +24,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Whether `meta` is of something other than a regular file or a directory:
 /// a device, a FIFO or a socket, which must be written into, not replaced.
-pub(crate) fn is_special(meta: &fs::Metadata) -> bool {
+pub fn is_special(meta: &fs::Metadata) -> bool {
     !meta.is_file() && !meta.is_dir()
 }
 

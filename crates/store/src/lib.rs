@@ -41,7 +41,7 @@ mod store;
 mod workspace;
 
 pub use error::{Error, PathError, Result};
-pub use fsutil::{remove_file, write_atomic};
+pub use fsutil::{is_special, remove_file, write_atomic};
 pub use paths::check_relative_path;
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use store::{
