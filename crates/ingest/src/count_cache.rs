@@ -52,6 +52,11 @@ impl CountCache {
         Self { path: Some(path), fingerprint, known, seen: Mutex::default() }
     }
 
+    /// Whether counts are cached at all (if not, keys need not be computed).
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.path.is_some()
+    }
+
     /// Whether the cache holds no entries (a cold run: every file is counted).
     pub(crate) fn is_empty(&self) -> bool {
         self.known.is_empty()

@@ -289,8 +289,8 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
     let warning = (replaced > 0).then(|| {
         format!("{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD", c.rel)
     });
-    let key = CountCache::key(&c.rel, &text);
-    if let Some(tokens) = counts.get(key) {
+    let key = counts.is_enabled().then(|| CountCache::key(&c.rel, &text));
+    if let Some(tokens) = key.and_then(|key| counts.get(key)) {
         // Known to have no secrets: nothing to redact.
         let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), had_secrets: false };
         return Outcome::File(file, Vec::new(), warning);
@@ -304,7 +304,7 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
     }
     let text = redacted.unwrap_or(text);
     let tokens = opts.tokenizer.count(&text);
-    if findings.is_empty() {
+    if let Some(key) = key.filter(|_| findings.is_empty()) {
         counts.insert(key, tokens);
     }
     let file = Analyzed {
@@ -564,8 +564,8 @@ fn stream(
     )?;
     let mut shown_tokens = 0;
     // Windows are read and rendered on another thread while this one writes
-    // the previous window, so reading and writing overlap; at most two
-    // windows wait in memory.
+    // the previous window, so reading and writing overlap; at most three
+    // windows are in memory (being read, queued, being written).
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::scope(|scope| -> Result<(), IngestError> {
         scope.spawn(move || {
