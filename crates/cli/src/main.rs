@@ -10,7 +10,7 @@ mod review;
 mod steps;
 mod talk;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -79,36 +79,32 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command may run the embedded model (and so its OpenMP threads).
+    fn may_load_model(&self) -> bool {
+        matches!(
+            self,
+            Command::Run(_)
+                | Command::Demo(_)
+                | Command::Complete(_)
+                | Command::Eval(_)
+                | Command::Ask(_)
+                | Command::Chat(_)
+        )
+    }
+}
+
 fn main() -> ExitCode {
-    passive_openmp();
     let cli = Cli::parse();
+    if cli.command.may_load_model() {
+        passive_openmp();
+    }
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let config = cli.config.as_deref();
+    let result = match run_sync(cli.command, config) {
+        Ok(result) => result,
+        Err(command) => run_async(*command, config),
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Run(args) => agent_cmd::run(args, cli.config.as_deref()).await,
-            Command::Demo(args) => agent_cmd::demo(args, cli.config.as_deref()).await,
-            Command::Complete(args) => agent_cmd::complete(args, cli.config.as_deref()).await,
-            Command::Eval(args) => agent_cmd::eval(args, cli.config.as_deref()).await,
-            Command::Ask(args) => talk::ask(args, cli.config.as_deref()).await,
-            Command::Chat(args) => talk::chat(args, cli.config.as_deref()).await,
-            Command::Ingest(args) => ingest_cmd::run(args),
-            Command::Md(args) => docs_cmd::run_md(args).await,
-            Command::LlmsTxt(command) => docs_cmd::run_llms_txt(command).await,
-            Command::DocsLint(args) => docs_cmd::run_docs_lint(args),
-            Command::Log(args) => steps::log(args),
-            Command::Undo(args) => steps::undo(args),
-            Command::Memory { command } => steps::memory(command),
-            Command::Config => config::show(cli.config.as_deref()),
-            Command::Models { command } => models::run(command).await,
-        }
-    });
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -116,6 +112,48 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a command that needs neither the network nor a model without the
+/// async runtime; gives any other command back.
+fn run_sync(
+    command: Command,
+    config: Option<&Path>,
+) -> Result<anyhow::Result<ExitCode>, Box<Command>> {
+    Ok(match command {
+        Command::Ingest(args) => ingest_cmd::run(args),
+        Command::DocsLint(args) => docs_cmd::run_docs_lint(args),
+        Command::Log(args) => steps::log(args),
+        Command::Undo(args) => steps::undo(args),
+        Command::Memory { command } => steps::memory(command),
+        Command::Config => config::show(config),
+        other => return Err(Box::new(other)),
+    })
+}
+
+/// Runs a command that needs the async runtime (model calls, HTTP).
+fn run_async(command: Command, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        match command {
+            Command::Run(args) => agent_cmd::run(args, config).await,
+            Command::Demo(args) => agent_cmd::demo(args, config).await,
+            Command::Complete(args) => agent_cmd::complete(args, config).await,
+            Command::Eval(args) => agent_cmd::eval(args, config).await,
+            Command::Ask(args) => talk::ask(args, config).await,
+            Command::Chat(args) => talk::chat(args, config).await,
+            Command::Md(args) => docs_cmd::run_md(args).await,
+            Command::LlmsTxt(command) => docs_cmd::run_llms_txt(command).await,
+            Command::Models { command } => models::run(command).await,
+            other => match run_sync(other, config) {
+                Ok(result) => result,
+                Err(_) => anyhow::bail!("internal error: a command has no runner"),
+            },
+        }
+    })
 }
 
 /// llama.cpp's OpenMP threads spin while they wait by default; on a busy

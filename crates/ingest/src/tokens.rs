@@ -54,30 +54,106 @@ const CL100K_SPLIT: &str = concat!(
 /// Distinct pre-tokens cached per thread before the cache is cleared.
 const CACHE_LIMIT: usize = 1 << 20;
 
+/// Pre-tokens longer than this are counted every time they occur.
+const LONG: usize = 64;
+
 /// Per thread: the split regex (a clone, so each thread has its own search
-/// cache) and the counts of short pre-tokens, for each tokenizer.
+/// cache) and the counts of pre-tokens seen, for each tokenizer.
 struct ThreadState {
     regex: [Option<Regex>; 2],
-    /// Pre-tokens of up to 15 bytes, packed into an integer key.
-    small: [FxHashMap<u128, u32>; 2],
+    counts: [PieceCounts; 2],
 }
 
-/// Packs a pre-token of at most 15 bytes, with its length, into a key that
-/// no other pre-token shares.
-fn small_key(piece: &[u8]) -> Option<u128> {
-    if piece.len() > 15 {
-        return None;
+/// Counts of pre-tokens seen, by length: one byte is always one token; two
+/// bytes index a table; up to 15 bytes are packed into an integer key; up to
+/// [`LONG`] bytes are kept as they are.
+#[derive(Default)]
+struct PieceCounts {
+    /// Indexed by the two bytes; 0 = not counted yet.
+    pairs: Vec<u8>,
+    /// 3 to 7 bytes (most pre-tokens): a smaller key keeps the map in cache.
+    short: FxHashMap<u64, u32>,
+    /// 8 to 15 bytes.
+    small: FxHashMap<u128, u32>,
+    medium: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl PieceCounts {
+    /// The count of `bytes[start..end]`, from the cache or from `bpe`.
+    #[inline]
+    fn count(&mut self, bpe: &BytePairEncoding, bytes: &[u8], start: usize, end: usize) -> usize {
+        let piece = &bytes[start..end];
+        match piece.len() {
+            1 => 1,
+            2 => {
+                if self.pairs.is_empty() {
+                    self.pairs = vec![0; 1 << 16];
+                }
+                let slot = &mut self.pairs[usize::from(u16::from_le_bytes([piece[0], piece[1]]))];
+                if *slot == 0 {
+                    *slot = bpe.count(piece) as u8;
+                }
+                usize::from(*slot)
+            }
+            3..=7 => {
+                // The low 7 bytes hold the piece, the top byte its length.
+                let key = small_key(bytes, start, end) as u64 | ((piece.len() as u64) << 56);
+                *self.short.entry(key).or_insert_with(|| bpe.count(piece) as u32) as usize
+            }
+            8..=15 => {
+                let key = small_key(bytes, start, end);
+                *self.small.entry(key).or_insert_with(|| bpe.count(piece) as u32) as usize
+            }
+            16..=LONG => match self.medium.get(piece) {
+                Some(&n) => n as usize,
+                None => {
+                    let n = bpe.count(piece);
+                    self.medium.insert(piece.into(), n as u32);
+                    n
+                }
+            },
+            _ => bpe.count(piece),
+        }
     }
-    let mut key = [0u8; 16];
-    key[..piece.len()].copy_from_slice(piece);
-    key[15] = piece.len() as u8;
-    Some(u128::from_le_bytes(key))
+
+    fn trim(&mut self) {
+        if self.short.len() > CACHE_LIMIT {
+            self.short.clear();
+        }
+        if self.small.len() > CACHE_LIMIT {
+            self.small.clear();
+        }
+        if self.medium.len() > CACHE_LIMIT / 16 {
+            self.medium.clear();
+        }
+    }
+}
+
+/// Packs `bytes[start..end]` (at most 15 bytes), with its length, into a key
+/// that no other piece shares.
+#[inline]
+fn small_key(bytes: &[u8], start: usize, end: usize) -> u128 {
+    let len = end - start;
+    debug_assert!(len <= 15);
+    let word = match bytes.get(start..start + 16) {
+        // One unaligned load, masked to the piece.
+        Some(window) => {
+            let all = u128::from_le_bytes(window.try_into().expect("16 bytes"));
+            all & ((1u128 << (8 * len)) - 1)
+        }
+        None => {
+            let mut key = [0u8; 16];
+            key[..len].copy_from_slice(&bytes[start..end]);
+            u128::from_le_bytes(key)
+        }
+    };
+    word | ((len as u128) << 120)
 }
 
 thread_local! {
     static STATE: RefCell<ThreadState> = RefCell::new(ThreadState {
         regex: [None, None],
-        small: [FxHashMap::default(), FxHashMap::default()],
+        counts: Default::default(),
     });
 }
 
@@ -136,20 +212,14 @@ impl TokenizerKind {
         let slot = self as usize;
         STATE.with(|state| {
             let mut state = state.borrow_mut();
-            let ThreadState { regex, small } = &mut *state;
+            let ThreadState { regex, counts } = &mut *state;
             let re = regex[slot].get_or_insert_with(|| self.split_regex().clone());
-            let small = &mut small[slot];
-            if small.len() > CACHE_LIMIT {
-                small.clear();
-            }
+            let counts = &mut counts[slot];
+            counts.trim();
+            let bytes = text.as_bytes();
             let mut total = 0usize;
-            for_each_piece(self, re, text, |piece| {
-                total += match small_key(piece) {
-                    Some(key) => {
-                        *small.entry(key).or_insert_with(|| bpe.count(piece) as u32) as usize
-                    }
-                    None => bpe.count(piece),
-                };
+            for_each_piece(self, re, text, |start, end| {
+                total += counts.count(bpe, bytes, start, end);
             });
             total
         })
@@ -164,9 +234,9 @@ pub(crate) fn split_pattern(kind: TokenizerKind) -> &'static str {
     }
 }
 
-/// Calls `f` with each pre-token of `text`, in order; together they are
-/// exactly `text`.
-fn for_each_piece(kind: TokenizerKind, re: &Regex, text: &str, mut f: impl FnMut(&[u8])) {
+/// Calls `f` with the start and end of each pre-token of `text`, in order;
+/// together they are exactly `text`.
+fn for_each_piece(kind: TokenizerKind, re: &Regex, text: &str, mut f: impl FnMut(usize, usize)) {
     let bytes = text.as_bytes();
     let mut pos = 0;
     while pos < bytes.len() {
@@ -174,7 +244,7 @@ fn for_each_piece(kind: TokenizerKind, re: &Regex, text: &str, mut f: impl FnMut
             Some(end) => end,
             None => regex_piece(re, text, pos),
         };
-        f(&bytes[pos..end]);
+        f(pos, end);
         pos = end;
     }
 }
@@ -224,11 +294,6 @@ fn is_symbol(b: u8) -> bool {
     b.is_ascii() && !is_space(b) && !b.is_ascii_alphanumeric()
 }
 
-/// `[^\r\n\p{L}\p{N}]` on ASCII: the optional character before a word.
-fn is_word_prefix(b: u8) -> bool {
-    b.is_ascii() && !is_newline(b) && !b.is_ascii_alphanumeric()
-}
-
 /// The end of the run of bytes from `pos` that satisfy `class`, or `None` if
 /// the run stops at a non-ASCII byte (whose character might continue it).
 fn run(bytes: &[u8], pos: usize, class: impl Fn(u8) -> bool) -> Option<usize> {
@@ -240,6 +305,30 @@ fn run(bytes: &[u8], pos: usize, class: impl Fn(u8) -> bool) -> Option<usize> {
         Some(&b) if !b.is_ascii() => None,
         _ => Some(i),
     }
+}
+
+/// [`run`] of ASCII lower case letters, eight bytes at a time.
+#[inline]
+fn lower_run(bytes: &[u8], pos: usize) -> Option<usize> {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = pos;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Per byte, for ASCII bytes: high bit of `ge_a` set if b >= b'a',
+        // of `gt_z` if b > b'z'. A non-ASCII byte may carry into the bytes
+        // after it, which no longer matter: the run ends there.
+        let ge_a = w.wrapping_add(ONES * u64::from(0x80 - b'a'));
+        let gt_z = w.wrapping_add(ONES * u64::from(0x80 - b'z' - 1));
+        let lower = ge_a & !gt_z & !w & HI;
+        let stop = !lower & HI;
+        if stop != 0 {
+            i += (stop.trailing_zeros() / 8) as usize;
+            return if bytes[i].is_ascii() { Some(i) } else { None };
+        }
+        i += 8;
+    }
+    run(bytes, i, |b| b.is_ascii_lowercase())
 }
 
 /// The length of the contraction `(?i:'s|'t|'re|'ve|'m|'ll|'d)` at `pos`:
@@ -267,75 +356,111 @@ fn contraction(bytes: &[u8], pos: usize) -> Option<usize> {
     })
 }
 
+/// Classes of bytes, for [`ascii_piece`]'s first decision.
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+/// `\s` except line breaks.
+const BLANK: u8 = 3;
+const NEWLINE: u8 = 4;
+/// `[^\s\p{L}\p{N}]` on ASCII.
+const SYMBOL: u8 = 5;
+const NON_ASCII: u8 = 6;
+
+/// The class of every byte.
+static CLASS: [u8; 256] = {
+    let mut t = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            LETTER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else if c == b'\r' || c == b'\n' {
+            NEWLINE
+        } else if matches!(c, b'\t' | b'\x0b' | b'\x0c' | b' ') {
+            BLANK
+        } else {
+            SYMBOL
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The end of the pre-token that starts at `pos`, found without the regex
 /// when the answer depends on ASCII bytes only; `None` otherwise.
 ///
 /// It follows the pattern's alternatives in order, with their greedy
-/// quantifiers; see the patterns above.
+/// quantifiers; see the patterns above. A word may start with one blank or
+/// symbol; a run of symbols with one space.
+#[inline]
 fn ascii_piece(kind: TokenizerKind, bytes: &[u8], pos: usize) -> Option<usize> {
     let c = *bytes.get(pos)?;
-    if !c.is_ascii() {
-        return None;
-    }
     let cl100k = kind == TokenizerKind::Cl100k;
-    // cl100k: '(?i:[sdmt]|ll|ve|re)
-    if cl100k && c == b'\'' {
-        let n = contraction(bytes, pos)?;
-        if n > 0 {
-            return Some(pos + n);
+    let next = || bytes.get(pos + 1).map_or(NEWLINE, |&n| CLASS[usize::from(n)]);
+    match CLASS[usize::from(c)] {
+        LETTER => word(cl100k, bytes, pos),
+        DIGIT => {
+            // \p{N}{1,3}
+            let mut i = pos + 1;
+            while i < bytes.len() && i - pos < 3 && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - pos < 3 && bytes.get(i).is_some_and(|b| !b.is_ascii()) {
+                return None;
+            }
+            Some(i)
         }
+        SYMBOL => {
+            // cl100k: '(?i:[sdmt]|ll|ve|re)
+            if cl100k && c == b'\'' {
+                let n = contraction(bytes, pos)?;
+                if n > 0 {
+                    return Some(pos + n);
+                }
+            }
+            match next() {
+                LETTER => word(cl100k, bytes, pos + 1),
+                NON_ASCII => None,
+                _ => symbols(cl100k, bytes, pos),
+            }
+        }
+        BLANK => match next() {
+            LETTER => word(cl100k, bytes, pos + 1),
+            NON_ASCII => None,
+            SYMBOL if c == b' ' => symbols(cl100k, bytes, pos + 1),
+            _ => whitespace(cl100k, bytes, pos),
+        },
+        NEWLINE => whitespace(cl100k, bytes, pos),
+        _ => None,
     }
-    // A word, with one optional character before it.
-    let word = if c.is_ascii_alphabetic() {
-        Some(pos)
-    } else if is_word_prefix(c) {
-        match bytes.get(pos + 1) {
-            Some(&n) if !n.is_ascii() => return None,
-            Some(&n) if n.is_ascii_alphabetic() => Some(pos + 1),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    if let Some(start) = word {
-        if cl100k {
-            // \p{L}+
-            return run(bytes, start, |b| b.is_ascii_alphabetic());
-        }
-        // Upper case letters, then lower case ones, then a contraction.
-        let upper = run(bytes, start, |b| b.is_ascii_uppercase())?;
-        let end = run(bytes, upper, |b| b.is_ascii_lowercase())?;
-        return Some(end + contraction(bytes, end)?);
+}
+
+/// A word whose first letter is at `start`: `\p{L}+` (cl100k), or upper case
+/// letters, then lower case ones, then a contraction (o200k).
+#[inline]
+fn word(cl100k: bool, bytes: &[u8], start: usize) -> Option<usize> {
+    if cl100k {
+        return run(bytes, start, |b| b.is_ascii_alphabetic());
     }
-    // \p{N}{1,3}
-    if c.is_ascii_digit() {
-        let mut i = pos;
-        while i < bytes.len() && i - pos < 3 && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i - pos < 3 && bytes.get(i).is_some_and(|b| !b.is_ascii()) {
-            return None;
-        }
-        return Some(i);
+    let upper = run(bytes, start, |b| b.is_ascii_uppercase())?;
+    let end = lower_run(bytes, upper)?;
+    Some(end + contraction(bytes, end)?)
+}
+
+/// Symbols from `start`, then `[\r\n/]*` (o200k) or `[\r\n]*` (cl100k).
+#[inline]
+fn symbols(cl100k: bool, bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = run(bytes, start, is_symbol)?;
+    while i < bytes.len() && (is_newline(bytes[i]) || (!cl100k && bytes[i] == b'/')) {
+        i += 1;
     }
-    // ` ?[^\s\p{L}\p{N}]+` then `[\r\n/]*` (o200k) or `[\r\n]*` (cl100k).
-    let symbols = if is_symbol(c) {
-        Some(pos)
-    } else if c == b' ' && bytes.get(pos + 1).is_some_and(|&b| is_symbol(b)) {
-        Some(pos + 1)
-    } else {
-        None
-    };
-    if let Some(start) = symbols {
-        let end = run(bytes, start, is_symbol)?;
-        let tail = |b: u8| is_newline(b) || (!cl100k && b == b'/');
-        let mut i = end;
-        while i < bytes.len() && tail(bytes[i]) {
-            i += 1;
-        }
-        return Some(i);
-    }
-    // Whitespace: c is ASCII and neither a letter, a digit nor a symbol.
+    Some(i)
+}
+
+/// Whitespace from `pos`, as the pattern's last alternatives split it.
+fn whitespace(cl100k: bool, bytes: &[u8], pos: usize) -> Option<usize> {
     let end = run(bytes, pos, is_space)?;
     if cl100k && end == bytes.len() {
         // \s+$
@@ -393,9 +518,7 @@ mod tests {
     /// The pre-tokens of `text`, found with the ASCII scanner where it can.
     fn pieces(kind: TokenizerKind, text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for_each_piece(kind, kind.split_regex(), text, |p| {
-            out.push(String::from_utf8(p.to_vec()).unwrap())
-        });
+        for_each_piece(kind, kind.split_regex(), text, |a, b| out.push(text[a..b].to_string()));
         out
     }
 
