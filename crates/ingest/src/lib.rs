@@ -244,8 +244,12 @@ struct Analyzed {
     rel: String,
     abs: PathBuf,
     tokens: usize,
+    /// Bytes of text (of the file, when known from the cache's metadata
+    /// table); sizes the windows the digest is written in.
     len: usize,
-    had_secrets: bool,
+    /// The content key of the text counted, when it had no secrets: the same
+    /// text read again needs neither a scan nor a count.
+    clean: Option<u128>,
 }
 
 enum Outcome {
@@ -255,25 +259,38 @@ enum Outcome {
 
 /// The text a digest shows of a file: read, classified, redacted.
 enum Loaded {
-    Text(String),
+    /// `same`: the text is the clean text that was counted.
+    Text {
+        text: String,
+        same: bool,
+    },
     Binary,
 }
 
-/// Reads, classifies and redacts a file again, to write it. `clean_len`: the
-/// file had no secrets when it was analyzed, at this length, so an unchanged
-/// length skips the rescan.
-fn load(abs: &Path, rel: &str, clean_len: Option<usize>) -> std::io::Result<Loaded> {
+/// Reads, classifies and redacts a file again, to write it. `clean`: the
+/// content key of the file's text when it was counted without secrets; the
+/// same text again is shown as it is, anything else is scanned afresh.
+fn load(abs: &Path, rel: &str, clean: Option<u128>) -> std::io::Result<Loaded> {
     Ok(match classify::read(abs)? {
         Content::Binary => Loaded::Binary,
-        Content::Text { text, .. } if clean_len == Some(text.len()) => Loaded::Text(text),
+        Content::Text { text, .. } if clean == Some(count_cache::content_key(rel, &text)) => {
+            Loaded::Text { text, same: true }
+        }
         Content::Text { text, .. } => {
             let (redacted, _) = secrets::redact(rel, &text);
-            Loaded::Text(redacted.unwrap_or(text))
+            Loaded::Text { text: redacted.unwrap_or(text), same: false }
         }
     })
 }
 
 fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
+    if let Some(stat) = &c.stat {
+        if let Some((key, tokens)) = counts.get_by_stat(&c.abs, stat) {
+            let len = usize::try_from(stat.size()).unwrap_or(usize::MAX);
+            let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len, clean: Some(key) };
+            return Outcome::File(file, Vec::new(), None);
+        }
+    }
     let (text, replaced) = match classify::read(&c.abs) {
         Ok(Content::Text { text, replaced }) => (text, replaced),
         Ok(Content::Binary) => {
@@ -289,10 +306,18 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
     let warning = (replaced > 0).then(|| {
         format!("{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD", c.rel)
     });
-    let key = counts.is_enabled().then(|| CountCache::key(&c.rel, &text));
-    if let Some(tokens) = key.and_then(|key| counts.get(key)) {
+    let key = count_cache::content_key(&c.rel, &text);
+    // Files shown with replacement characters are not in the metadata table,
+    // so that each run warns about them.
+    let remember = |key| {
+        if let (Some(stat), 0) = (&c.stat, replaced) {
+            counts.insert_stat(&c.abs, stat, key);
+        }
+    };
+    if let Some(tokens) = counts.get(key) {
         // Known to have no secrets: nothing to redact.
-        let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), had_secrets: false };
+        remember(key);
+        let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), clean: Some(key) };
         return Outcome::File(file, Vec::new(), warning);
     }
     let (redacted, findings) = secrets::redact(&c.rel, &text);
@@ -304,16 +329,12 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
     }
     let text = redacted.unwrap_or(text);
     let tokens = opts.tokenizer.count(&text);
-    if let Some(key) = key.filter(|_| findings.is_empty()) {
+    let clean = findings.is_empty().then_some(key);
+    if clean.is_some() {
         counts.insert(key, tokens);
+        remember(key);
     }
-    let file = Analyzed {
-        rel: c.rel,
-        abs: c.abs,
-        tokens,
-        len: text.len(),
-        had_secrets: !findings.is_empty(),
-    };
+    let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), clean };
     Outcome::File(file, findings, warning)
 }
 
@@ -517,8 +538,8 @@ fn file_segment(
         );
         (seg, 0, Some(format!("{}: {what}", f.rel)))
     };
-    let text = match load(&f.abs, &f.rel, (!f.had_secrets).then_some(f.len)) {
-        Ok(Loaded::Text(text)) => text,
+    let (text, same) = match load(&f.abs, &f.rel, f.clean) {
+        Ok(Loaded::Text { text, same }) => (text, same),
         Ok(Loaded::Binary) => {
             return problem("the file became binary while the digest was written".into())
         }
@@ -526,7 +547,7 @@ fn file_segment(
     };
     let (shown, tokens) = match mode {
         FileMode::Full => {
-            let tokens = if text.len() == f.len { f.tokens } else { ctx.tokenizer.count(&text) };
+            let tokens = if same { f.tokens } else { ctx.tokenizer.count(&text) };
             (text, tokens)
         }
         FileMode::Outline => {
@@ -745,8 +766,8 @@ fn packed(
         if !outline::supports(&f.rel) {
             return None;
         }
-        match load(&f.abs, &f.rel, (!f.had_secrets).then_some(f.len)) {
-            Ok(Loaded::Text(text)) => outline::outline(&f.rel, &text)
+        match load(&f.abs, &f.rel, f.clean) {
+            Ok(Loaded::Text { text, .. }) => outline::outline(&f.rel, &text)
                 .map(|o| ctx.tokenizer.count(&o))
                 .filter(|&t| t > 0 && t < f.tokens),
             _ => None,
@@ -846,5 +867,45 @@ fn packed(
         } else {
             claim = n;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use count_cache::FileStat;
+
+    /// A metadata entry that no longer tells the truth (the file changed
+    /// without a visible change of size or times) cannot put old text or a
+    /// secret into the digest: the text read is checked against the entry.
+    #[test]
+    fn a_stale_metadata_entry_shows_neither_old_text_nor_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let old = "print('hello')\n";
+        let token = format!("ghp_{}", "Q7wE".repeat(9));
+        let new = format!("TOKEN = '{token}'\n");
+        std::fs::write(root.join("config.py"), &new).unwrap();
+        let stat = FileStat::of(&std::fs::metadata(root.join("config.py")).unwrap()).unwrap();
+        let mut cache = CountCache::load(cache_dir.path(), TokenizerKind::O200k);
+        cache.settle_everything();
+        let old_key = count_cache::content_key("config.py", old);
+        cache.insert(old_key, 777);
+        cache.insert_stat(&root.join("config.py"), &stat, old_key);
+        cache.save();
+
+        let options = IngestOptions {
+            source: root.display().to_string(),
+            count_cache: Some(cache_dir.path().to_path_buf()),
+            ..IngestOptions::default()
+        };
+        let mut out = Vec::new();
+        ingest(&options, &mut out, &|_| {}).unwrap();
+        let digest = String::from_utf8(out).unwrap();
+        assert!(!digest.contains(&token) && !digest.contains("hello"), "{digest}");
+        assert!(digest.contains("TOKEN = '[REDACTED:github-token]'"), "{digest}");
+        let fresh = TokenizerKind::O200k.count("TOKEN = '[REDACTED:github-token]'\n");
+        assert!(digest.contains(&format!("FILE: config.py ({fresh} tokens)")), "{digest}");
     }
 }

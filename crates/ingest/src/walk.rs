@@ -15,6 +15,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use serde::Serialize;
 
+use crate::count_cache::FileStat;
 use crate::IngestError;
 
 /// Directory names skipped by default: build outputs and vendored dependencies.
@@ -133,6 +134,8 @@ pub struct Skipped {
 pub(crate) struct Candidate {
     pub rel: String,
     pub abs: PathBuf,
+    /// Its metadata, for the count cache.
+    pub stat: Option<FileStat>,
 }
 
 /// What to walk and how.
@@ -309,14 +312,18 @@ fn add_tracked_ignored(
             result.skipped.push(Skipped { path: rel, reason: SkipReason::Symlink });
         } else if !abs.is_file() {
             continue;
-        } else if abs.metadata().map(|m| m.len()).unwrap_or(0) > cfg.max_file_size {
-            let size = abs.metadata().map(|m| m.len()).unwrap_or(0);
-            result.skipped.push(Skipped {
-                path: rel,
-                reason: SkipReason::TooLarge { size, limit: cfg.max_file_size },
-            });
         } else {
-            result.files.push(Candidate { rel, abs });
+            let meta = abs.metadata().ok();
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            if size > cfg.max_file_size {
+                result.skipped.push(Skipped {
+                    path: rel,
+                    reason: SkipReason::TooLarge { size, limit: cfg.max_file_size },
+                });
+            } else {
+                let stat = meta.as_ref().and_then(FileStat::of);
+                result.files.push(Candidate { rel, abs, stat });
+            }
         }
     }
 }
@@ -445,7 +452,11 @@ pub(crate) fn walk(root: &Path, cfg: &WalkConfig<'_>) -> Result<WalkResult, Inge
                 path: rel,
                 reason: SkipReason::TooLarge { size: meta.len(), limit: cfg.max_file_size },
             })),
-            Ok(_) => Some(Ok(Candidate { rel, abs: entry.path().to_path_buf() })),
+            Ok(meta) => Some(Ok(Candidate {
+                rel,
+                abs: entry.path().to_path_buf(),
+                stat: FileStat::of(&meta),
+            })),
             Err(e) => Some(Err(Skipped {
                 path: rel,
                 reason: SkipReason::Unreadable { error: e.to_string() },

@@ -134,7 +134,9 @@ fn the_count_cache_changes_nothing_but_the_work() {
     }
     // Four clean texts are cached (README.md, src/main.rs, src/util.py,
     // app.txt); the files with secrets are not.
-    let entries = (std::fs::read(&cache_file).unwrap().len() - 16) / 20;
+    // The header: magic, fingerprint, count entries, metadata entries.
+    let bytes = std::fs::read(&cache_file).unwrap();
+    let entries = u32::from_le_bytes(bytes[16..20].try_into().unwrap());
     assert_eq!(entries, 4);
 
     // A changed file is counted afresh.
@@ -147,7 +149,8 @@ fn the_count_cache_changes_nothing_but_the_work() {
 
     // Counts do come from the cache: a doctored entry shows through.
     let mut bytes = std::fs::read(&cache_file).unwrap();
-    for entry in bytes[16..].chunks_exact_mut(20) {
+    let entries = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
+    for entry in bytes[24..24 + entries * 20].chunks_exact_mut(20) {
         entry[16..].copy_from_slice(&7777u32.to_le_bytes());
     }
     std::fs::write(&cache_file, &bytes).unwrap();
