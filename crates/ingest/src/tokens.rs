@@ -55,7 +55,7 @@ const CL100K_SPLIT: &str = concat!(
 const CACHE_LIMIT: usize = 1 << 20;
 
 /// Pre-tokens longer than this are counted every time they occur.
-const LONG: usize = 64;
+const LONG: usize = 256;
 
 /// Per thread: the split regex (a clone, so each thread has its own search
 /// cache) and the counts of pre-tokens seen, for each tokenizer.
@@ -123,7 +123,7 @@ impl PieceCounts {
         if self.small.len() > CACHE_LIMIT {
             self.small.clear();
         }
-        if self.medium.len() > CACHE_LIMIT / 16 {
+        if self.medium.len() > CACHE_LIMIT / 64 {
             self.medium.clear();
         }
     }
