@@ -3,8 +3,9 @@
 //! changed.
 //!
 //! An entry means: this text, at a path of this kind (`.env` file or not),
-//! has no secrets and this many tokens. Files with secrets are never cached,
-//! so they are always scanned and redacted. A second table maps a file's path
+//! has this many tokens as shown, and has secrets or not. A text with
+//! secrets is still scanned every time (to redact them and report them), only
+//! not counted again. A second table maps a file's path
 //! and metadata (size, modification and change times, inode) to its content
 //! key, as git's index does, so that an unchanged file need not be read
 //! before the digest is written; it is recorded only for files whose times
@@ -82,8 +83,20 @@ impl FileStat {
     }
 }
 
-/// The content key of a file's text, and the metadata it had then.
-#[derive(Debug, Clone, Copy)]
+/// A cached count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cached {
+    /// Tokens of the text as shown (secrets redacted).
+    pub tokens: usize,
+    /// Whether the text has secrets (so it must be scanned to be shown).
+    pub secrets: bool,
+}
+
+/// The top bit of a stored count: the text has secrets.
+const SECRETS: u32 = 1 << 31;
+
+/// The content key of a clean file's text, and the metadata it had then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct StatEntry {
     stat: FileStat,
     key: u128,
@@ -158,20 +171,22 @@ impl CountCache {
         self.known.is_empty()
     }
 
-    /// The token count of a clean text, if it was cached.
-    pub(crate) fn get(&self, key: u128) -> Option<usize> {
-        let tokens = *self.known.get(&key)?;
-        lock(&self.seen).insert(key, tokens);
-        Some(tokens as usize)
+    /// The count of the text with content key `key`, if it was cached.
+    pub(crate) fn get(&self, key: u128) -> Option<Cached> {
+        let stored = *self.known.get(&key)?;
+        lock(&self.seen).insert(key, stored);
+        Some(Cached { tokens: (stored & !SECRETS) as usize, secrets: stored & SECRETS != 0 })
     }
 
-    /// Records the count of a text that has no secrets.
-    pub(crate) fn insert(&self, key: u128, tokens: usize) {
+    /// Records the count of a text as shown, and whether it has secrets.
+    pub(crate) fn insert(&self, key: u128, tokens: usize, secrets: bool) {
         if self.path.is_none() {
             return;
         }
-        let Ok(tokens) = u32::try_from(tokens) else { return };
-        lock(&self.seen).insert(key, tokens);
+        let Some(tokens) = u32::try_from(tokens).ok().filter(|t| t & SECRETS == 0) else {
+            return;
+        };
+        lock(&self.seen).insert(key, tokens | if secrets { SECRETS } else { 0 });
     }
 
     /// The content key and token count of the clean file at `abs`, if its
@@ -179,9 +194,9 @@ impl CountCache {
     pub(crate) fn get_by_stat(&self, abs: &Path, stat: &FileStat) -> Option<(u128, usize)> {
         let path = path_key(abs);
         let entry = self.known_stats.get(&path).filter(|e| e.stat == *stat)?;
-        let tokens = self.get(entry.key)?;
+        let hit = self.get(entry.key).filter(|hit| !hit.secrets)?;
         lock(&self.seen_stats).insert(path, *entry);
-        Some((entry.key, tokens))
+        Some((entry.key, hit.tokens))
     }
 
     /// Records that the file at `abs`, with metadata `stat`, holds the clean
@@ -202,8 +217,8 @@ impl CountCache {
         let Some(path) = self.path else { return };
         let seen = self.seen.into_inner().unwrap_or_else(|e| e.into_inner());
         let seen_stats = self.seen_stats.into_inner().unwrap_or_else(|e| e.into_inner());
-        let new_counts = seen.keys().any(|k| !self.known.contains_key(k));
-        let new_stats = seen_stats.keys().any(|k| !self.known_stats.contains_key(k));
+        let new_counts = seen.iter().any(|(k, v)| self.known.get(k) != Some(v));
+        let new_stats = seen_stats.iter().any(|(k, v)| self.known_stats.get(k) != Some(v));
         if !new_counts && !new_stats {
             return;
         }
@@ -338,7 +353,7 @@ mod tests {
         let key = content_key("a.rs", "fn a() {}\n");
         let mut cache = CountCache::load(dir.path(), TokenizerKind::O200k);
         cache.settle_everything();
-        cache.insert(key, 5);
+        cache.insert(key, 5, false);
         cache.insert_stat(&file, &stat, key);
         cache.save();
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
@@ -352,6 +367,19 @@ mod tests {
         ] {
             assert_eq!(cache.get_by_stat(&file, &changed), None, "{changed:?}");
         }
+        drop(cache);
+        // A text with secrets is never taken by metadata: it must be scanned.
+        let secret = dir.path().join("b.rs");
+        std::fs::write(&secret, "KEY = '...'\n").unwrap();
+        let (secret_stat, secret_key) = (stat_of(&secret), content_key("b.rs", "KEY = '...'\n"));
+        let mut cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        cache.settle_everything();
+        cache.insert(secret_key, 6, true);
+        cache.insert_stat(&secret, &secret_stat, secret_key);
+        cache.save();
+        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        assert_eq!(cache.get(secret_key), Some(Cached { tokens: 6, secrets: true }));
+        assert_eq!(cache.get_by_stat(&secret, &secret_stat), None);
     }
 
     #[test]
@@ -362,11 +390,11 @@ mod tests {
         let stat = stat_of(&file);
         let key = content_key("a.rs", "x");
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
-        cache.insert(key, 1);
+        cache.insert(key, 1, false);
         cache.insert_stat(&file, &stat, key);
         cache.save();
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
-        assert_eq!(cache.get(key), Some(1), "the count is kept");
+        assert_eq!(cache.get(key).map(|c| c.tokens), Some(1), "the count is kept");
         assert_eq!(cache.get_by_stat(&file, &stat), None, "the metadata is not");
     }
 
@@ -376,10 +404,13 @@ mod tests {
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
         assert!(cache.is_empty());
         let a = content_key("src/a.rs", "fn a() {}\n");
-        cache.insert(a, 5);
+        cache.insert(a, 5, false);
+        let b = content_key("src/b.rs", "let key = \"...\";\n");
+        cache.insert(b, 9, true);
         cache.save();
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
-        assert_eq!(cache.get(a), Some(5));
+        assert_eq!(cache.get(a), Some(Cached { tokens: 5, secrets: false }));
+        assert_eq!(cache.get(b), Some(Cached { tokens: 9, secrets: true }));
         // Another tokenizer has its own file.
         assert!(CountCache::load(dir.path(), TokenizerKind::Cl100k).is_empty());
     }
@@ -394,7 +425,7 @@ mod tests {
     fn a_damaged_or_foreign_cache_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
-        cache.insert(content_key("a", "text"), 1);
+        cache.insert(content_key("a", "text"), 1, false);
         cache.save();
         let path = dir.path().join("token-counts-o200k_base.bin");
         let good = std::fs::read(&path).unwrap();

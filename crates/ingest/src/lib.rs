@@ -243,13 +243,15 @@ fn walk_config(options: &IngestOptions) -> walk::WalkConfig<'_> {
 struct Analyzed {
     rel: String,
     abs: PathBuf,
+    /// Tokens of the text as shown (secrets redacted).
     tokens: usize,
     /// Bytes of text (of the file, when known from the cache's metadata
     /// table); sizes the windows the digest is written in.
     len: usize,
-    /// The content key of the text counted, when it had no secrets: the same
-    /// text read again needs neither a scan nor a count.
-    clean: Option<u128>,
+    /// The content key of the text as read: the same text read again needs
+    /// no count (and, without secrets, no scan).
+    key: u128,
+    had_secrets: bool,
 }
 
 enum Outcome {
@@ -259,26 +261,24 @@ enum Outcome {
 
 /// The text a digest shows of a file: read, classified, redacted.
 enum Loaded {
-    /// `same`: the text is the clean text that was counted.
-    Text {
-        text: String,
-        same: bool,
-    },
+    /// `same`: the text is the one that was counted.
+    Text { text: String, same: bool },
     Binary,
 }
 
-/// Reads, classifies and redacts a file again, to write it. `clean`: the
-/// content key of the file's text when it was counted without secrets; the
-/// same text again is shown as it is, anything else is scanned afresh.
-fn load(abs: &Path, rel: &str, clean: Option<u128>) -> std::io::Result<Loaded> {
-    Ok(match classify::read(abs)? {
+/// Reads, classifies and redacts a file again, to write it. The text that was
+/// counted, without secrets, is shown as it is; anything else is scanned.
+fn load(f: &Analyzed) -> std::io::Result<Loaded> {
+    Ok(match classify::read(&f.abs)? {
         Content::Binary => Loaded::Binary,
-        Content::Text { text, .. } if clean == Some(count_cache::content_key(rel, &text)) => {
-            Loaded::Text { text, same: true }
-        }
         Content::Text { text, .. } => {
-            let (redacted, _) = secrets::redact(rel, &text);
-            Loaded::Text { text: redacted.unwrap_or(text), same: false }
+            let same = f.key == count_cache::content_key(&f.rel, &text);
+            if same && !f.had_secrets {
+                Loaded::Text { text, same }
+            } else {
+                let (redacted, _) = secrets::redact(&f.rel, &text);
+                Loaded::Text { text: redacted.unwrap_or(text), same }
+            }
         }
     })
 }
@@ -287,7 +287,8 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
     if let Some(stat) = &c.stat {
         if let Some((key, tokens)) = counts.get_by_stat(&c.abs, stat) {
             let len = usize::try_from(stat.size()).unwrap_or(usize::MAX);
-            let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len, clean: Some(key) };
+            let file =
+                Analyzed { rel: c.rel, abs: c.abs, tokens, len, key, had_secrets: false };
             return Outcome::File(file, Vec::new(), None);
         }
     }
@@ -307,34 +308,38 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
         format!("{}: not valid UTF-8; {replaced} invalid sequence(s) shown as U+FFFD", c.rel)
     });
     let key = count_cache::content_key(&c.rel, &text);
-    // Files shown with replacement characters are not in the metadata table,
-    // so that each run warns about them.
-    let remember = |key| {
-        if let (Some(stat), 0) = (&c.stat, replaced) {
-            counts.insert_stat(&c.abs, stat, key);
+    let cached = counts.get(key);
+    // A clean text needs neither a scan nor a count; one with secrets is
+    // scanned (to redact it and report them) but not counted again.
+    let (text, findings) = match cached {
+        Some(hit) if !hit.secrets => (text, Vec::new()),
+        _ => {
+            let (redacted, findings) = secrets::redact(&c.rel, &text);
+            (redacted.unwrap_or(text), findings)
         }
     };
-    if let Some(tokens) = counts.get(key) {
-        // Known to have no secrets: nothing to redact.
-        remember(key);
-        let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), clean: Some(key) };
-        return Outcome::File(file, Vec::new(), warning);
-    }
-    let (redacted, findings) = secrets::redact(&c.rel, &text);
     if opts.drop_secrets && !findings.is_empty() {
         return Outcome::Skip(
             Skipped { path: c.rel, reason: SkipReason::Secrets { count: findings.len() } },
             findings,
         );
     }
-    let text = redacted.unwrap_or(text);
-    let tokens = opts.tokenizer.count(&text);
-    let clean = findings.is_empty().then_some(key);
-    if clean.is_some() {
-        counts.insert(key, tokens);
-        remember(key);
+    let tokens = match cached {
+        Some(hit) => hit.tokens,
+        None => {
+            let tokens = opts.tokenizer.count(&text);
+            counts.insert(key, tokens, !findings.is_empty());
+            tokens
+        }
+    };
+    // Only clean files go into the metadata table (a hit there skips the
+    // scan), and not those shown with replacement characters, so that each
+    // run warns about them.
+    if let (Some(stat), true, 0) = (&c.stat, findings.is_empty(), replaced) {
+        counts.insert_stat(&c.abs, stat, key);
     }
-    let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), clean };
+    let had_secrets = !findings.is_empty();
+    let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len: text.len(), key, had_secrets };
     Outcome::File(file, findings, warning)
 }
 
@@ -538,7 +543,7 @@ fn file_segment(
         );
         (seg, 0, Some(format!("{}: {what}", f.rel)))
     };
-    let (text, same) = match load(&f.abs, &f.rel, f.clean) {
+    let (text, same) = match load(f) {
         Ok(Loaded::Text { text, same }) => (text, same),
         Ok(Loaded::Binary) => {
             return problem("the file became binary while the digest was written".into())
@@ -766,7 +771,7 @@ fn packed(
         if !outline::supports(&f.rel) {
             return None;
         }
-        match load(&f.abs, &f.rel, f.clean) {
+        match load(f) {
             Ok(Loaded::Text { text, .. }) => outline::outline(&f.rel, &text)
                 .map(|o| ctx.tokenizer.count(&o))
                 .filter(|&t| t > 0 && t < f.tokens),
@@ -891,7 +896,7 @@ mod tests {
         let mut cache = CountCache::load(cache_dir.path(), TokenizerKind::O200k);
         cache.settle_everything();
         let old_key = count_cache::content_key("config.py", old);
-        cache.insert(old_key, 777);
+        cache.insert(old_key, 777, false);
         cache.insert_stat(&root.join("config.py"), &stat, old_key);
         cache.save();
 

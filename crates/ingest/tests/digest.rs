@@ -132,12 +132,18 @@ fn the_count_cache_changes_nothing_but_the_work() {
         assert!(digest.contains("[REDACTED:env-value]") && !digest.contains(&token), "{digest}");
         assert!(digest.contains("API_KEY=abc123"), "app.txt is shown as it is");
     }
-    // Four clean texts are cached (README.md, src/main.rs, src/util.py,
-    // app.txt); the files with secrets are not.
+    // Six texts are cached: four clean ones (README.md, src/main.rs,
+    // src/util.py, app.txt) and the two with secrets, flagged so that they
+    // are scanned every time (checked above: still redacted when warm).
     // The header: magic, fingerprint, count entries, metadata entries.
     let bytes = std::fs::read(&cache_file).unwrap();
     let entries = u32::from_le_bytes(bytes[16..20].try_into().unwrap());
-    assert_eq!(entries, 4);
+    assert_eq!(entries, 6);
+    let flagged = bytes[24..24 + entries as usize * 20]
+        .chunks_exact(20)
+        .filter(|e| u32::from_le_bytes(e[16..].try_into().unwrap()) >> 31 == 1)
+        .count();
+    assert_eq!(flagged, 2);
 
     // A changed file is counted afresh.
     let edited = "fn main() {\n    println!(\"changed, and longer than before\");\n}\n";
@@ -151,11 +157,14 @@ fn the_count_cache_changes_nothing_but_the_work() {
     let mut bytes = std::fs::read(&cache_file).unwrap();
     let entries = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
     for entry in bytes[24..24 + entries * 20].chunks_exact_mut(20) {
-        entry[16..].copy_from_slice(&7777u32.to_le_bytes());
+        let flag = u32::from_le_bytes(entry[16..].try_into().unwrap()) & (1 << 31);
+        entry[16..].copy_from_slice(&(7777u32 | flag).to_le_bytes());
     }
     std::fs::write(&cache_file, &bytes).unwrap();
     let (digest, _) = run(&cached).unwrap();
     assert!(digest.contains("FILE: src/util.py (7777 tokens)"), "{digest}");
+    assert!(digest.contains("FILE: config.py (7777 tokens)"), "a count with secrets is cached");
+    assert!(!digest.contains(&token), "and the file is still redacted");
 }
 
 #[test]
