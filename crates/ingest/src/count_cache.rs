@@ -166,11 +166,6 @@ impl CountCache {
         }
     }
 
-    /// Whether the cache holds no entries (a cold run: every file is counted).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.known.is_empty()
-    }
-
     /// The count of the text with content key `key`, if it was cached.
     pub(crate) fn get(&self, key: u128) -> Option<Cached> {
         let stored = *self.known.get(&key)?;
@@ -402,7 +397,7 @@ mod tests {
     fn counts_survive_a_save_and_a_load() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
-        assert!(cache.is_empty());
+        assert!(cache.known.is_empty());
         let a = content_key("src/a.rs", "fn a() {}\n");
         cache.insert(a, 5, false);
         let b = content_key("src/b.rs", "let key = \"...\";\n");
@@ -412,7 +407,7 @@ mod tests {
         assert_eq!(cache.get(a), Some(Cached { tokens: 5, secrets: false }));
         assert_eq!(cache.get(b), Some(Cached { tokens: 9, secrets: true }));
         // Another tokenizer has its own file.
-        assert!(CountCache::load(dir.path(), TokenizerKind::Cl100k).is_empty());
+        assert!(CountCache::load(dir.path(), TokenizerKind::Cl100k).known.is_empty());
     }
 
     #[test]
@@ -433,11 +428,11 @@ mod tests {
         wrong_count[20] = 1; // claims a metadata entry it does not have
         for bad in [&good[..good.len() - 1], &good[..10], b"not a cache", &wrong_count] {
             std::fs::write(&path, bad).unwrap();
-            assert!(CountCache::load(dir.path(), TokenizerKind::O200k).is_empty());
+            assert!(CountCache::load(dir.path(), TokenizerKind::O200k).known.is_empty());
         }
         let mut other = good.clone();
         other[8] ^= 1; // another version's fingerprint
         std::fs::write(&path, &other).unwrap();
-        assert!(CountCache::load(dir.path(), TokenizerKind::O200k).is_empty());
+        assert!(CountCache::load(dir.path(), TokenizerKind::O200k).known.is_empty());
     }
 }

@@ -40,6 +40,7 @@ mod render;
 mod secrets;
 mod tokens;
 mod tree;
+mod vocab;
 mod walk;
 
 use std::collections::HashMap;
@@ -262,7 +263,10 @@ enum Outcome {
 /// The text a digest shows of a file: read, classified, redacted.
 enum Loaded {
     /// `same`: the text is the one that was counted.
-    Text { text: String, same: bool },
+    Text {
+        text: String,
+        same: bool,
+    },
     Binary,
 }
 
@@ -287,8 +291,7 @@ fn analyze(c: Candidate, opts: &IngestOptions, counts: &CountCache) -> Outcome {
     if let Some(stat) = &c.stat {
         if let Some((key, tokens)) = counts.get_by_stat(&c.abs, stat) {
             let len = usize::try_from(stat.size()).unwrap_or(usize::MAX);
-            let file =
-                Analyzed { rel: c.rel, abs: c.abs, tokens, len, key, had_secrets: false };
+            let file = Analyzed { rel: c.rel, abs: c.abs, tokens, len, key, had_secrets: false };
             return Outcome::File(file, Vec::new(), None);
         }
     }
@@ -407,12 +410,6 @@ pub fn ingest(
         Some(dir) => CountCache::load(dir, tokenizer),
         None => CountCache::disabled(),
     };
-    if counts.is_empty() || options.token_budget.is_some() {
-        // Most files will be counted: build the BPE tables while the walk
-        // and the first reads run; counting waits for them on first use.
-        // With a warm cache they may not be needed at all.
-        std::thread::spawn(move || tokenizer.warm_up());
-    }
     let (root, name, source) = resolve(options, progress)?;
     let walked = walk::walk(&root, &walk_config(options))?;
     progress(Progress::Walked { files: walked.files.len(), skipped: walked.skipped.len() });

@@ -10,15 +10,11 @@
 //!    compiled by `regex-automata` (its one look-ahead, `\s+(?!\S)`, is
 //!    applied by hand in [`split_lookahead`]). The two agree everywhere, since
 //!    a pre-token depends only on the text from where it starts.
-//! 2. Count each pre-token with the byte-pair encoder of the `bpe-openai`
-//!    crate, which produces tiktoken's encoding in linear time. Short
-//!    pre-tokens' counts are cached per thread.
+//! 2. Count each pre-token with tiktoken's byte-pair merge over the
+//!    vocabulary table built into the binary ([`crate::vocab`]). Pre-tokens'
+//!    counts are cached per thread.
 //!
-//! `bpe-openai`'s own `count` is not used: it always splits with its regex,
-//! and its `cl100k_base` pattern orders `\s*[\r\n]+` before `\s+$`, unlike
-//! tiktoken's, so trailing whitespace after a final line break splits
-//! differently (no count difference was found, but nothing proves there is
-//! none). Tests compare this count with tiktoken's on random and real text;
+//! Tests compare this count with tiktoken's on random and real text;
 //! docs/decisions.md records the measurements.
 
 use std::cell::RefCell;
@@ -26,11 +22,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use bpe_openai::byte_pair_encoding::BytePairEncoding;
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+
+use crate::vocab::Vocab;
 
 /// tiktoken-rs's `O200K_BASE_PAT_STR` without the look-ahead alternative:
 /// `\s+(?!\S)|\s+` becomes `\s+`, trimmed by [`split_lookahead`].
@@ -79,9 +76,9 @@ struct PieceCounts {
 }
 
 impl PieceCounts {
-    /// The count of `bytes[start..end]`, from the cache or from `bpe`.
+    /// The count of `bytes[start..end]`, from the cache or from `vocab`.
     #[inline]
-    fn count(&mut self, bpe: &BytePairEncoding, bytes: &[u8], start: usize, end: usize) -> usize {
+    fn count(&mut self, vocab: &Vocab, bytes: &[u8], start: usize, end: usize) -> usize {
         let piece = &bytes[start..end];
         match piece.len() {
             1 => 1,
@@ -91,28 +88,28 @@ impl PieceCounts {
                 }
                 let slot = &mut self.pairs[usize::from(u16::from_le_bytes([piece[0], piece[1]]))];
                 if *slot == 0 {
-                    *slot = bpe.count(piece) as u8;
+                    *slot = vocab.count(piece) as u8;
                 }
                 usize::from(*slot)
             }
             3..=7 => {
                 // The low 7 bytes hold the piece, the top byte its length.
                 let key = small_key(bytes, start, end) as u64 | ((piece.len() as u64) << 56);
-                *self.short.entry(key).or_insert_with(|| bpe.count(piece) as u32) as usize
+                *self.short.entry(key).or_insert_with(|| vocab.count(piece) as u32) as usize
             }
             8..=15 => {
                 let key = small_key(bytes, start, end);
-                *self.small.entry(key).or_insert_with(|| bpe.count(piece) as u32) as usize
+                *self.small.entry(key).or_insert_with(|| vocab.count(piece) as u32) as usize
             }
             16..=LONG => match self.medium.get(piece) {
                 Some(&n) => n as usize,
                 None => {
-                    let n = bpe.count(piece);
+                    let n = vocab.count(piece);
                     self.medium.insert(piece.into(), n as u32);
                     n
                 }
             },
-            _ => bpe.count(piece),
+            _ => vocab.count(piece),
         }
     }
 
@@ -187,28 +184,13 @@ impl TokenizerKind {
         cell.get_or_init(|| Regex::new(split_pattern(self)).expect("split pattern is valid"))
     }
 
-    fn bpe(self) -> &'static BytePairEncoding {
-        match self {
-            TokenizerKind::O200k => &bpe_openai::o200k_base().bpe,
-            TokenizerKind::Cl100k => &bpe_openai::cl100k_base().bpe,
-        }
-    }
-
-    /// Loads the tokenizer's tables now (they are otherwise loaded on first use).
-    ///
-    /// Call it on a background thread to overlap the load with other work.
-    pub fn warm_up(self) {
-        let _ = self.bpe();
-        let _ = self.split_regex();
-    }
-
     /// The number of tokens in `text`; special-token markers count as plain
     /// text. Equal to tiktoken's `encode_ordinary(text).len()`.
     pub fn count(self, text: &str) -> usize {
         if text.is_empty() {
             return 0;
         }
-        let bpe = self.bpe();
+        let vocab = Vocab::of(self);
         let slot = self as usize;
         STATE.with(|state| {
             let mut state = state.borrow_mut();
@@ -219,7 +201,7 @@ impl TokenizerKind {
             let bytes = text.as_bytes();
             let mut total = 0usize;
             for_each_piece(self, re, text, |start, end| {
-                total += counts.count(bpe, bytes, start, end);
+                total += counts.count(vocab, bytes, start, end);
             });
             total
         })
@@ -804,6 +786,13 @@ mod tests {
         out
     }
 
+    fn bpe_openai_count(kind: TokenizerKind, text: &str) -> usize {
+        match kind {
+            TokenizerKind::O200k => bpe_openai::o200k_base().count(text),
+            TokenizerKind::Cl100k => bpe_openai::cl100k_base().count(text),
+        }
+    }
+
     /// Seconds taken by `f` and its result.
     fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
         let t = std::time::Instant::now();
@@ -820,7 +809,7 @@ mod tests {
     #[ignore]
     fn measure_counting() {
         for kind in KINDS {
-            let (new, ()) = timed(|| kind.warm_up());
+            let (new, _) = timed(|| bpe_openai_count(kind, "x"));
             let (old, _) = timed(|| tiktoken(kind));
             println!(
                 "{kind}: load bpe-openai {:.0} ms, build tiktoken {:.0} ms",
@@ -852,10 +841,7 @@ mod tests {
         let counters: [(&str, Counter); 4] = [
             ("tiktoken encode_ordinary", reference),
             ("previous (regex + tiktoken, cached)", count_previous),
-            ("bpe-openai own count", |k, t| match k {
-                TokenizerKind::O200k => bpe_openai::o200k_base().count(t),
-                TokenizerKind::Cl100k => bpe_openai::cl100k_base().count(t),
-            }),
+            ("bpe-openai own count", bpe_openai_count),
             ("new count", |k, t| k.count(t)),
         ];
         for kind in KINDS {
