@@ -168,10 +168,10 @@ impl Vocab {
             self.rank_or_max(&piece[k..next[m].min(n)])
         };
         let mut heap = BinaryHeap::with_capacity(n);
-        for k in 0..n - 1 {
-            rank[k] = pair_rank(&next, k);
-            if rank[k] != u32::MAX {
-                heap.push(Reverse((rank[k], k)));
+        for (k, r) in rank.iter_mut().enumerate().take(n - 1) {
+            *r = pair_rank(&next, k);
+            if *r != u32::MAX {
+                heap.push(Reverse((*r, k)));
             }
         }
         let mut parts = n;
