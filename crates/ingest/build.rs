@@ -13,6 +13,7 @@ fn main() {
         let bpe = &tokenizer.bpe;
         let n = bpe.num_tokens();
         let slots = (n * 2).next_power_of_two();
+        let mut pairs = vec![u32::MAX; PAIRS];
         let mut starts = Vec::with_capacity(n + 1);
         let mut blob = Vec::new();
         let mut table = vec![0u32; slots];
@@ -20,6 +21,9 @@ fn main() {
             let token = bpe.token_bytes(id as u32);
             starts.push(blob.len() as u32);
             blob.extend_from_slice(token);
+            if let [a, b] = token {
+                pairs[usize::from(*a) | usize::from(*b) << 8] = id as u32;
+            }
             let mut slot = vocab_hash(token) as usize & (slots - 1);
             while table[slot] != 0 {
                 slot = (slot + 1) & (slots - 1);
@@ -27,8 +31,9 @@ fn main() {
             table[slot] = id as u32 + 1;
         }
         starts.push(blob.len() as u32);
-        let mut bytes = Vec::with_capacity(4 * (2 + starts.len() + slots) + blob.len());
-        for word in [n as u32, slots as u32].iter().chain(&starts).chain(&table) {
+        let mut bytes =
+            Vec::with_capacity(4 * (PAIRS_AT + PAIRS + starts.len() + slots) + blob.len());
+        for word in [n as u32, slots as u32].iter().chain(&pairs).chain(&starts).chain(&table) {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
         bytes.extend_from_slice(&blob);

@@ -61,13 +61,11 @@ struct ThreadState {
     counts: [PieceCounts; 2],
 }
 
-/// Counts of pre-tokens seen, by length: one byte is always one token; two
-/// bytes index a table; up to 15 bytes are packed into an integer key; up to
-/// [`LONG`] bytes are kept as they are.
+/// Counts of pre-tokens seen, by length: one byte is always one token, two
+/// bytes one or two (the vocabulary has a table of them); up to 15 bytes are
+/// packed into an integer key; up to [`LONG`] bytes are kept as they are.
 #[derive(Default)]
 struct PieceCounts {
-    /// Indexed by the two bytes; 0 = not counted yet.
-    pairs: Vec<u8>,
     /// 3 to 7 bytes (most pre-tokens): a smaller key keeps the map in cache.
     short: FxHashMap<u64, u32>,
     /// 8 to 15 bytes.
@@ -82,16 +80,8 @@ impl PieceCounts {
         let piece = &bytes[start..end];
         match piece.len() {
             1 => 1,
-            2 => {
-                if self.pairs.is_empty() {
-                    self.pairs = vec![0; 1 << 16];
-                }
-                let slot = &mut self.pairs[usize::from(u16::from_le_bytes([piece[0], piece[1]]))];
-                if *slot == 0 {
-                    *slot = vocab.count(piece) as u8;
-                }
-                usize::from(*slot)
-            }
+            // The vocabulary has a table of two-byte tokens.
+            2 => 2 - usize::from(vocab.rank(piece).is_some()),
             3..=7 => {
                 // The low 7 bytes hold the piece, the top byte its length.
                 let key = small_key(bytes, start, end) as u64 | ((piece.len() as u64) << 56);

@@ -21,7 +21,8 @@ include!("vocab_format.rs");
 pub(crate) struct Vocab {
     bytes: &'static [u8],
     slots: usize,
-    /// Byte offsets of the slots and of the token blob.
+    /// Byte offsets of the token offsets, the slots and the token blob.
+    starts_at: usize,
     slots_at: usize,
     blob_at: usize,
 }
@@ -48,10 +49,12 @@ impl Vocab {
     fn new(bytes: &'static [u8]) -> Self {
         let word = |i: usize| u32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4"));
         let tokens = word(0) as usize;
+        debug_assert_eq!(word(PAIRS_AT + PAIRS), 0, "the first token starts the blob");
         let slots = word(1) as usize;
-        let slots_at = 4 * (2 + tokens + 1);
+        let starts_at = 4 * (PAIRS_AT + PAIRS);
+        let slots_at = starts_at + 4 * (tokens + 1);
         let blob_at = slots_at + 4 * slots;
-        Self { bytes, slots, slots_at, blob_at }
+        Self { bytes, slots, starts_at, slots_at, blob_at }
     }
 
     #[inline]
@@ -62,7 +65,7 @@ impl Vocab {
     /// The bytes of the token of rank `rank`.
     #[inline]
     pub(crate) fn token(&self, rank: u32) -> &'static [u8] {
-        let at = 4 * (2 + rank as usize);
+        let at = self.starts_at + 4 * rank as usize;
         let (start, end) = (self.word(at) as usize, self.word(at + 4) as usize);
         &self.bytes[self.blob_at + start..self.blob_at + end]
     }
@@ -73,9 +76,18 @@ impl Vocab {
         self.word(0) as usize
     }
 
+    /// The rank of the two-byte string `a b`, or `u32::MAX`.
+    #[inline]
+    fn pair_rank(&self, a: u8, b: u8) -> u32 {
+        self.word(4 * (PAIRS_AT + (usize::from(a) | usize::from(b) << 8)))
+    }
+
     /// The rank of the token `bytes`, if it is one.
     #[inline]
     pub(crate) fn rank(&self, bytes: &[u8]) -> Option<u32> {
+        if let [a, b] = bytes {
+            return Some(self.pair_rank(*a, *b)).filter(|&r| r != u32::MAX);
+        }
         let mask = self.slots - 1;
         let mut slot = vocab_hash(bytes) as usize & mask;
         loop {
@@ -117,7 +129,7 @@ impl Vocab {
         let mut ranks = [u32::MAX; SCAN_MAX + 1];
         for i in 0..n - 1 {
             starts[i] = i;
-            ranks[i] = self.rank_or_max(&piece[i..i + 2]);
+            ranks[i] = self.pair_rank(piece[i], piece[i + 1]);
         }
         starts[n - 1] = n - 1;
         starts[n] = n;
