@@ -81,11 +81,8 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         cache_dir: None,
         count_cache: (!args.no_cache).then(|| default_cache_dir().join("ingest")),
     };
-    let progress = |p: Progress| {
-        if let Progress::Cloning { url } = p {
-            eprintln!("cloning {url}");
-        }
-    };
+    let view = ProgressView::new();
+    let progress = |p: Progress| view.show(p);
     // A file is written beside its place, then renamed over it. stdout, a
     // device or a pipe (`-o /dev/stdout`, a FIFO) is written into as the
     // digest is produced: a rename would replace a device with a file.
@@ -138,6 +135,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             report
         }
     };
+    view.finish();
     for s in &report.secrets {
         eprintln!(
             "secret {}: {}:{} ({})",
@@ -180,6 +178,67 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Progress on stderr: cloning is always said; on a terminal, a bar for
+/// reading and writing appears once a run has taken longer than [`Self::QUIET`].
+struct ProgressView {
+    started: std::time::Instant,
+    terminal: bool,
+    bar: std::sync::Mutex<Option<(indicatif::ProgressBar, &'static str)>>,
+}
+
+impl ProgressView {
+    /// Runs shorter than this show no bar.
+    const QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        Self {
+            started: std::time::Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            bar: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn show(&self, p: Progress) {
+        let (phase, done, total) = match p {
+            Progress::Cloning { url } => return eprintln!("cloning {url}"),
+            Progress::Read { done, total } => ("counting", done, total),
+            Progress::Written { done, total } => ("writing", done, total),
+            _ => return,
+        };
+        if !self.terminal || self.started.elapsed() < Self::QUIET {
+            return;
+        }
+        let mut slot = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_none_or(|(_, shown)| *shown != phase) {
+            if let Some((old, _)) = slot.take() {
+                old.finish_and_clear();
+            }
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} files")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_message(phase);
+            *slot = Some((bar, phase));
+        }
+        if let Some((bar, _)) = slot.as_ref() {
+            bar.set_position(done as u64);
+        }
+    }
+
+    /// Clears the bar before the summary lines.
+    fn finish(&self) {
+        if let Some((bar, _)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// A file being written whose full chunks the kernel is asked to start

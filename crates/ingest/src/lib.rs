@@ -71,7 +71,7 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 const WINDOW: usize = 64;
 
 /// Bytes of file text held at once while streaming (a larger file is alone in its window).
-const WINDOW_BYTES: usize = 32 * 1024 * 1024;
+const WINDOW_BYTES: usize = 8 * 1024 * 1024;
 
 /// What to ingest and how.
 #[derive(Debug, Clone)]

@@ -49,7 +49,7 @@ const CL100K_SPLIT: &str = concat!(
 );
 
 /// Distinct pre-tokens cached per thread before the cache is cleared.
-const CACHE_LIMIT: usize = 1 << 20;
+const CACHE_LIMIT: usize = 1 << 18;
 
 /// Pre-tokens longer than this are counted every time they occur.
 const LONG: usize = 256;
