@@ -1,15 +1,20 @@
 //! `suit ingest`: a repository as one text an LLM can read.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use suit_ingest::{
-    default_cache_dir, ingest, Format, IngestError, IngestOptions, Progress, TokenizerKind,
-    DEFAULT_MAX_FILE_SIZE,
+    default_cache_dir, ingest, Format, IngestError, IngestOptions, Progress, TokenCounter,
+    Tokenizer, TokenizerKind, DEFAULT_MAX_FILE_SIZE,
 };
+use suit_model::catalog::Catalog;
+use suit_model::llama::ModelTokenizer;
+use suit_model::BackendKind;
+use suit_model::Task;
 
 /// Turn a repository into one text an LLM can read.
 #[derive(Debug, Args)]
@@ -41,9 +46,10 @@ pub struct IngestArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
-    /// Tokenizer: o200k or cl100k.
-    #[arg(long, default_value = "o200k")]
-    tokenizer: TokenizerKind,
+    /// Tokenizer: o200k, cl100k, model (the configured local model's own
+    /// tokenizer) or model:NAME (a catalog model or a .gguf file).
+    #[arg(long, default_value = "o200k", value_name = "TOKENIZER")]
+    tokenizer: String,
     /// Pack the digest into at most N tokens: important files in full, then outlines, then paths.
     #[arg(long, value_name = "N")]
     tokens: Option<usize>,
@@ -63,7 +69,8 @@ pub struct IngestArgs {
 }
 
 /// Runs `suit ingest`.
-pub fn run(args: IngestArgs) -> Result<ExitCode> {
+pub fn run(args: IngestArgs, config_file: Option<&Path>) -> Result<ExitCode> {
+    let tokenizer = tokenizer(&args.tokenizer, config_file)?;
     let options = IngestOptions {
         source: args.source,
         git_ref: args.git_ref,
@@ -74,7 +81,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         default_ignores: !args.no_default_ignores,
         max_file_size: args.max_file_size,
         format: args.format,
-        tokenizer: args.tokenizer,
+        tokenizer,
         token_budget: args.tokens,
         named_files: args.files,
         drop_secrets: args.drop_secrets,
@@ -178,6 +185,60 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The tokenizer named by `--tokenizer`: a built-in one, or a local model's.
+fn tokenizer(spec: &str, config_file: Option<&Path>) -> Result<Tokenizer> {
+    if let Ok(kind) = spec.parse::<TokenizerKind>() {
+        return Ok(kind.into());
+    }
+    let model = match spec.strip_prefix("model:") {
+        Some(name) if !name.trim().is_empty() => name.trim().to_string(),
+        _ if spec == "model" => active_local_model(config_file)?,
+        _ => anyhow::bail!(
+            "unknown tokenizer {spec:?}; choose o200k, cl100k, model (the configured local \
+             model's) or model:NAME (a catalog model or a .gguf file)"
+        ),
+    };
+    let catalog = Catalog::builtin()?;
+    if catalog.pending(&model)?.is_some() {
+        anyhow::bail!(
+            "the model {model} is not downloaded; run `suit models pull {model}` first, \
+             or count with --tokenizer o200k"
+        );
+    }
+    let path = catalog.resolve(&model, &mut |_| {})?.path;
+    let vocab = ModelTokenizer::load(&path)
+        .with_context(|| format!("cannot load the tokenizer of {}", path.display()))?;
+    Ok(Tokenizer::Custom(Arc::new(ModelCounter(vocab))))
+}
+
+/// The model the `chat` role uses first among the embedded backends.
+fn active_local_model(config_file: Option<&Path>) -> Result<String> {
+    let config = crate::config::load(config_file)?;
+    let embedded =
+        |name: &String| config.model.backends.get(name).filter(|b| b.kind == BackendKind::Embedded);
+    config.model.roles.chain(Task::Chat).iter().find_map(embedded).map(|b| b.model.clone()).context(
+        "no embedded model is configured for chat, so there is no local tokenizer; \
+             name one with --tokenizer model:NAME or model:PATH.gguf",
+    )
+}
+
+/// A model's tokenizer as `ingest` counts with it.
+struct ModelCounter(ModelTokenizer);
+
+impl TokenCounter for ModelCounter {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn identity(&self) -> String {
+        self.0.identity().to_string()
+    }
+
+    fn count(&self, text: &str) -> usize {
+        self.0.count(text)
+    }
 }
 
 /// Progress on stderr: cloning is always said; on a terminal, a bar for

@@ -121,7 +121,7 @@ fn run_sync(
     config: Option<&Path>,
 ) -> Result<anyhow::Result<ExitCode>, Box<Command>> {
     Ok(match command {
-        Command::Ingest(args) => ingest_cmd::run(args),
+        Command::Ingest(args) => ingest_cmd::run(args, config),
         Command::DocsLint(args) => docs_cmd::run_docs_lint(args),
         Command::Log(args) => steps::log(args),
         Command::Undo(args) => steps::undo(args),

@@ -218,3 +218,34 @@ fn ingest_writes_into_a_pipe_and_atomically_into_a_file() {
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
 }
+
+#[test]
+fn ingest_counts_with_a_local_models_tokenizer() {
+    let code = "fn main() {\n    println!(\"héllo, wörld\");\n}\n";
+    let config = format!("[backends.local]\nmodel = \"{SMOL}\"\n");
+    let home = Home::with_files(&[("main.rs", code), ("suit.toml", &config)]);
+    let path = home.suit(&["models", "path", SMOL], "");
+    assert!(path.status.success(), "{}", stderr(&path));
+    let vocab = suit_model::llama::ModelTokenizer::load(Path::new(stdout(&path).trim())).unwrap();
+    let expected = vocab.count(code);
+    assert_ne!(
+        expected,
+        suit_ingest::TokenizerKind::O200k.count(code),
+        "the test tells them apart"
+    );
+    let model_spec = format!("model:{SMOL}");
+    for spec in ["model", model_spec.as_str()] {
+        let out = home.suit(&["ingest", ".", "--tokenizer", spec], "");
+        assert!(out.status.success(), "{spec}: {}", stderr(&out));
+        let digest = stdout(&out);
+        assert!(digest.contains(&format!("FILE: main.rs ({expected} tokens)")), "{digest}");
+        assert!(digest.contains(&format!("({})", vocab.name())), "{digest}");
+    }
+
+    let out = home.suit(&["ingest", ".", "--tokenizer", "gpt2"], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown tokenizer") && stderr(&out).contains("o200k"));
+    let out = home.suit(&["ingest", ".", "--tokenizer", "model:/nonexistent/m.gguf"], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("/nonexistent/m.gguf"), "{}", stderr(&out));
+}

@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime};
 
 use rustc_hash::FxHashMap;
 
-use crate::TokenizerKind;
+use crate::Tokenizer;
 
 const MAGIC: &[u8; 8] = b"suitcnt2";
 /// Magic, fingerprint, number of count entries, number of metadata entries.
@@ -143,8 +143,8 @@ impl CountCache {
     }
 
     /// Loads the cache for `tokenizer` from `dir` (empty if there is none).
-    pub(crate) fn load(dir: &Path, tokenizer: TokenizerKind) -> Self {
-        let path = dir.join(format!("token-counts-{}.bin", tokenizer.name()));
+    pub(crate) fn load(dir: &Path, tokenizer: &Tokenizer) -> Self {
+        let path = dir.join(format!("token-counts-{}.bin", tokenizer.cache_name()));
         let fingerprint = fingerprint(tokenizer);
         let (known, known_stats) = std::fs::read(&path)
             .ok()
@@ -260,10 +260,10 @@ fn newest_first<K: Copy + Eq + std::hash::Hash, V: Copy>(
 }
 
 /// Everything a cached verdict depends on, hashed.
-fn fingerprint(tokenizer: TokenizerKind) -> u64 {
+fn fingerprint(tokenizer: &Tokenizer) -> u64 {
     let mut text = String::from(env!("CARGO_PKG_VERSION"));
-    text.push_str(tokenizer.name());
-    text.push_str(crate::tokens::split_pattern(tokenizer));
+    text.push('\n');
+    text.push_str(&tokenizer.identity());
     for rule in crate::secrets::rule_patterns() {
         text.push('\n');
         text.push_str(rule);
@@ -334,6 +334,7 @@ impl CountCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TokenizerKind;
 
     fn stat_of(path: &Path) -> FileStat {
         FileStat::of(&std::fs::metadata(path).unwrap()).unwrap()
@@ -346,12 +347,12 @@ mod tests {
         std::fs::write(&file, "fn a() {}\n").unwrap();
         let stat = stat_of(&file);
         let key = content_key("a.rs", "fn a() {}\n");
-        let mut cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let mut cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.settle_everything();
         cache.insert(key, 5, false);
         cache.insert_stat(&file, &stat, key);
         cache.save();
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         assert_eq!(cache.get_by_stat(&file, &stat), Some((key, 5)));
         assert_eq!(cache.get_by_stat(&dir.path().join("b.rs"), &stat), None);
         for changed in [
@@ -367,12 +368,12 @@ mod tests {
         let secret = dir.path().join("b.rs");
         std::fs::write(&secret, "KEY = '...'\n").unwrap();
         let (secret_stat, secret_key) = (stat_of(&secret), content_key("b.rs", "KEY = '...'\n"));
-        let mut cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let mut cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.settle_everything();
         cache.insert(secret_key, 6, true);
         cache.insert_stat(&secret, &secret_stat, secret_key);
         cache.save();
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         assert_eq!(cache.get(secret_key), Some(Cached { tokens: 6, secrets: true }));
         assert_eq!(cache.get_by_stat(&secret, &secret_stat), None);
     }
@@ -384,11 +385,11 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let stat = stat_of(&file);
         let key = content_key("a.rs", "x");
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.insert(key, 1, false);
         cache.insert_stat(&file, &stat, key);
         cache.save();
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         assert_eq!(cache.get(key).map(|c| c.tokens), Some(1), "the count is kept");
         assert_eq!(cache.get_by_stat(&file, &stat), None, "the metadata is not");
     }
@@ -396,18 +397,18 @@ mod tests {
     #[test]
     fn counts_survive_a_save_and_a_load() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         assert!(cache.known.is_empty());
         let a = content_key("src/a.rs", "fn a() {}\n");
         cache.insert(a, 5, false);
         let b = content_key("src/b.rs", "let key = \"...\";\n");
         cache.insert(b, 9, true);
         cache.save();
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         assert_eq!(cache.get(a), Some(Cached { tokens: 5, secrets: false }));
         assert_eq!(cache.get(b), Some(Cached { tokens: 9, secrets: true }));
         // Another tokenizer has its own file.
-        assert!(CountCache::load(dir.path(), TokenizerKind::Cl100k).known.is_empty());
+        assert!(CountCache::load(dir.path(), &TokenizerKind::Cl100k.into()).known.is_empty());
     }
 
     #[test]
@@ -419,7 +420,7 @@ mod tests {
     #[test]
     fn a_damaged_or_foreign_cache_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CountCache::load(dir.path(), TokenizerKind::O200k);
+        let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.insert(content_key("a", "text"), 1, false);
         cache.save();
         let path = dir.path().join("token-counts-o200k_base.bin");
@@ -428,11 +429,11 @@ mod tests {
         wrong_count[20] = 1; // claims a metadata entry it does not have
         for bad in [&good[..good.len() - 1], &good[..10], b"not a cache", &wrong_count] {
             std::fs::write(&path, bad).unwrap();
-            assert!(CountCache::load(dir.path(), TokenizerKind::O200k).known.is_empty());
+            assert!(CountCache::load(dir.path(), &TokenizerKind::O200k.into()).known.is_empty());
         }
         let mut other = good.clone();
         other[8] ^= 1; // another version's fingerprint
         std::fs::write(&path, &other).unwrap();
-        assert!(CountCache::load(dir.path(), TokenizerKind::O200k).known.is_empty());
+        assert!(CountCache::load(dir.path(), &TokenizerKind::O200k.into()).known.is_empty());
     }
 }

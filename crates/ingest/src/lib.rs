@@ -9,7 +9,8 @@
 //!   ([`DEFAULT_IGNORED_DIRS`], [`DEFAULT_IGNORED_FILES`]), hidden files (off
 //!   by default), include/exclude globs and a maximum file size;
 //! - **classify** tells text from binary by content, never by extension;
-//! - **count** uses a named tokenizer ([`TokenizerKind`]);
+//! - **count** uses a named tokenizer ([`Tokenizer`]: a built-in
+//!   [`TokenizerKind`] or any [`TokenCounter`], such as a model's);
 //! - **pack** ([`IngestOptions::token_budget`]) grades files by importance;
 //! - **render** streams text, Markdown, XML or JSON ([`Format`]).
 //!
@@ -56,7 +57,7 @@ pub use outline::{outline, supports as outline_supported};
 pub use remote::{default_cache_dir, parse_source, RemoteSpec, Source};
 pub use render::{FileMode, Format};
 pub use secrets::SecretFinding;
-pub use tokens::TokenizerKind;
+pub use tokens::{TokenCounter, Tokenizer, TokenizerKind};
 pub use walk::{SkipReason, Skipped, DEFAULT_IGNORED_DIRS, DEFAULT_IGNORED_FILES, SUITIGNORE};
 
 use classify::Content;
@@ -96,7 +97,7 @@ pub struct IngestOptions {
     /// Output format.
     pub format: Format,
     /// Tokenizer used for every count.
-    pub tokenizer: TokenizerKind,
+    pub tokenizer: Tokenizer,
     /// Pack the whole digest into at most this many tokens.
     pub token_budget: Option<usize>,
     /// Files (paths or globs) to rank first when packing.
@@ -123,7 +124,7 @@ impl Default for IngestOptions {
             default_ignores: true,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             format: Format::Text,
-            tokenizer: TokenizerKind::O200k,
+            tokenizer: Tokenizer::default(),
             token_budget: None,
             named_files: Vec::new(),
             drop_secrets: false,
@@ -184,8 +185,8 @@ pub struct Report {
     pub root: PathBuf,
     /// Where it came from: the path or URL as given, with ref and commit for a clone.
     pub source: String,
-    /// The tokenizer used.
-    pub tokenizer: TokenizerKind,
+    /// The name of the tokenizer used.
+    pub tokenizer: String,
     /// Every text file found, in digest order, with how much of it is shown.
     pub files: Vec<FileReport>,
     /// Entries left out, with the reason (binary, too large, unreadable...).
@@ -405,9 +406,9 @@ pub fn ingest(
     out: &mut dyn Write,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, IngestError> {
-    let tokenizer = options.tokenizer;
+    let tokenizer = options.tokenizer.clone();
     let counts = match &options.count_cache {
-        Some(dir) => CountCache::load(dir, tokenizer),
+        Some(dir) => CountCache::load(dir, &tokenizer),
         None => CountCache::disabled(),
     };
     let (root, name, source) = resolve(options, progress)?;
@@ -452,7 +453,7 @@ pub fn ingest(
     let mut report = Report {
         root: root.clone(),
         source: source.clone(),
-        tokenizer,
+        tokenizer: tokenizer.name().to_string(),
         files: Vec::new(),
         skipped,
         secrets,
@@ -483,7 +484,7 @@ struct Ctx {
     renderer: Renderer,
     name: String,
     source: String,
-    tokenizer: TokenizerKind,
+    tokenizer: Tokenizer,
 }
 
 fn skip_note(s: &Skipped) -> String {
@@ -576,7 +577,7 @@ fn stream(
         source: ctx.source.clone(),
         files: files.len(),
         skipped: report.skipped.len(),
-        tokenizer: ctx.tokenizer.name(),
+        tokenizer: ctx.tokenizer.name().to_string(),
         tokens: content_tokens,
         budget: None,
     };
@@ -713,7 +714,7 @@ fn packed(
             source: ctx.source.clone(),
             files: files.len(),
             skipped: report.skipped.len(),
-            tokenizer: ctx.tokenizer.name(),
+            tokenizer: ctx.tokenizer.name().to_string(),
             tokens: claim,
             budget: Some(budget),
         };

@@ -57,7 +57,7 @@ pub(crate) struct Summary {
     pub source: String,
     pub files: usize,
     pub skipped: usize,
-    pub tokenizer: &'static str,
+    pub tokenizer: String,
     /// Tokens in the file contents shown (streaming mode) or in the whole
     /// digest (budget mode, see `budget`).
     pub tokens: usize,
@@ -244,7 +244,7 @@ impl Renderer {
                     s.files,
                     s.skipped,
                     s.tokens,
-                    s.tokenizer
+                    xml_escape(&s.tokenizer)
                 );
                 if let Some(b) = s.budget {
                     let _ = write!(out, " budget=\"{b}\"");
@@ -390,7 +390,7 @@ mod tests {
             source: "/x".into(),
             files: 1,
             skipped: 0,
-            tokenizer: "o200k_base",
+            tokenizer: "o200k_base".into(),
             tokens: 3,
             budget: None,
         }

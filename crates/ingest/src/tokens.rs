@@ -451,6 +451,84 @@ fn whitespace(cl100k: bool, bytes: &[u8], pos: usize) -> Option<usize> {
     }
 }
 
+/// A token counter from outside this crate, such as a local model's own
+/// tokenizer (the model layer provides one; `ingest` does not depend on it).
+pub trait TokenCounter: Send + Sync {
+    /// The name printed in digests, e.g. the model's name.
+    fn name(&self) -> &str;
+    /// Identifies the vocabulary (e.g. the model file's name and size):
+    /// cached counts are reused only under the same identity.
+    fn identity(&self) -> String;
+    /// The number of tokens in `text`, without special tokens.
+    fn count(&self, text: &str) -> usize;
+}
+
+/// The tokenizer a digest counts with: a built-in one or a [`TokenCounter`].
+#[derive(Clone)]
+pub enum Tokenizer {
+    /// `o200k_base` or `cl100k_base`, built in.
+    Builtin(TokenizerKind),
+    /// Any other counter, e.g. the active local model's tokenizer.
+    Custom(std::sync::Arc<dyn TokenCounter>),
+}
+
+impl Tokenizer {
+    /// The tokenizer's name, as printed in digests.
+    pub fn name(&self) -> &str {
+        match self {
+            Tokenizer::Builtin(kind) => kind.name(),
+            Tokenizer::Custom(counter) => counter.name(),
+        }
+    }
+
+    /// The number of tokens in `text`.
+    pub fn count(&self, text: &str) -> usize {
+        match self {
+            Tokenizer::Builtin(kind) => kind.count(text),
+            Tokenizer::Custom(counter) => counter.count(text),
+        }
+    }
+
+    /// A file-name-safe name for this tokenizer's count cache.
+    pub(crate) fn cache_name(&self) -> String {
+        match self {
+            Tokenizer::Builtin(kind) => kind.name().to_string(),
+            Tokenizer::Custom(counter) => {
+                format!("model-{:016x}", xxhash_rust::xxh3::xxh3_64(counter.identity().as_bytes()))
+            }
+        }
+    }
+
+    /// Everything a count depends on, for the count cache's fingerprint.
+    pub(crate) fn identity(&self) -> String {
+        match self {
+            Tokenizer::Builtin(kind) => format!("{}\n{}", kind.name(), split_pattern(*kind)),
+            Tokenizer::Custom(counter) => counter.identity(),
+        }
+    }
+}
+
+impl Default for Tokenizer {
+    fn default() -> Self {
+        Tokenizer::Builtin(TokenizerKind::default())
+    }
+}
+
+impl From<TokenizerKind> for Tokenizer {
+    fn from(kind: TokenizerKind) -> Self {
+        Tokenizer::Builtin(kind)
+    }
+}
+
+impl fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tokenizer::Builtin(kind) => write!(f, "{kind:?}"),
+            Tokenizer::Custom(counter) => write!(f, "Custom({:?})", counter.name()),
+        }
+    }
+}
+
 impl fmt::Display for TokenizerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -200,7 +200,7 @@ fn a_single_file_and_cl100k_work() {
     write(dir.path(), "one.rs", "fn one() -> u8 { 1 }\n");
     let opts = IngestOptions {
         source: dir.path().join("one.rs").to_str().unwrap().into(),
-        tokenizer: TokenizerKind::Cl100k,
+        tokenizer: TokenizerKind::Cl100k.into(),
         ..Default::default()
     };
     let (digest, report) = run(&opts).unwrap();

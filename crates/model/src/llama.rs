@@ -313,6 +313,52 @@ impl LlamaModel {
     }
 }
 
+/// A model's tokenizer alone: the vocabulary of a GGUF file, loaded without
+/// its weights (quick, little memory), to count tokens as the model sees
+/// them. Safe to use from several threads at once.
+pub struct ModelTokenizer {
+    model: RawModel,
+    name: String,
+    identity: String,
+}
+
+impl ModelTokenizer {
+    /// Loads the vocabulary of the GGUF file at `path`. Blocking.
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let backend = backend()?;
+        crate::catalog::check_gguf(path)?;
+        let params = LlamaModelParams::default().with_vocab_only(true);
+        let model = RawModel::load_from_file(backend, path, &params).map_err(|e| {
+            ModelError::LoadFailed { path: path.to_path_buf(), reason: e.to_string() }
+        })?;
+        let name = model
+            .meta_val_str("general.name")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| file_stem(path));
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let identity = format!("{name}\n{}\n{size}\n{}", file_stem(path), model.n_vocab());
+        Ok(Self { model, name, identity })
+    }
+
+    /// The model's name (from its GGUF metadata, or the file name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Identifies the vocabulary: the model's name, file name, file size and
+    /// vocabulary size.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The number of tokens in `text`, without special tokens (a `<|...|>`
+    /// marker in the text counts as plain text).
+    pub fn count(&self, text: &str) -> usize {
+        self.model.vocab().tokenize(text.as_bytes(), false, false).len()
+    }
+}
+
 fn file_stem(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
 }

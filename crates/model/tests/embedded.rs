@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use suit_model::llama::{LlamaModel, LlamaOptions};
+use suit_model::llama::{LlamaModel, LlamaOptions, ModelTokenizer};
 use suit_model::{
     collect, cosine_similarity, ChatRequest, CompletionRequest, Constraint, FinishReason, Message,
     Model, ModelError, Sampling, StreamEvent,
@@ -193,6 +193,20 @@ async fn stop_sequences_and_max_tokens() {
     assert_eq!(stopped.finish_reason, FinishReason::Stop);
     assert!(!stopped.text.contains(','), "{:?}", stopped.text);
     assert!(free.text.starts_with(&stopped.text));
+}
+
+#[tokio::test]
+async fn a_models_tokenizer_loads_alone_and_counts_as_the_model_does() {
+    let path = common::model_path("smollm2-135m-instruct-q4_1");
+    let model = smol(1, 2048);
+    let vocab = ModelTokenizer::load(&path).unwrap();
+    assert_eq!(vocab.name(), model.model_name());
+    for text in ["", "hello world", "fn main() {\n    println!(\"héllo 世界\");\n}\n", "<|im_end|>"]
+    {
+        assert_eq!(vocab.count(text), model.tokenize(text).await.unwrap().len(), "{text:?}");
+    }
+    let err = ModelTokenizer::load(std::path::Path::new("Cargo.toml")).err().unwrap().to_string();
+    assert!(err.contains("Cargo.toml"), "{err}");
 }
 
 #[tokio::test]
