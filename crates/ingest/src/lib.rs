@@ -891,7 +891,7 @@ mod tests {
         let new = format!("TOKEN = '{token}'\n");
         std::fs::write(root.join("config.py"), &new).unwrap();
         let stat = FileStat::of(&std::fs::metadata(root.join("config.py")).unwrap()).unwrap();
-        let mut cache = CountCache::load(cache_dir.path(), TokenizerKind::O200k);
+        let mut cache = CountCache::load(cache_dir.path(), &TokenizerKind::O200k.into());
         cache.settle_everything();
         let old_key = count_cache::content_key("config.py", old);
         cache.insert(old_key, 777, false);

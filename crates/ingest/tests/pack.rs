@@ -67,7 +67,12 @@ proptest! {
         }
         let tokenizer = if cl100k { TokenizerKind::Cl100k } else { TokenizerKind::O200k };
         let format = [Format::Text, Format::Markdown, Format::Xml, Format::Json][format];
-        let opts = IngestOptions { token_budget: Some(budget), tokenizer, format, ..local(root) };
+        let opts = IngestOptions {
+            token_budget: Some(budget),
+            tokenizer: tokenizer.into(),
+            format,
+            ..local(root)
+        };
         match run(&opts) {
             Ok((digest, report)) => {
                 let n = tokenizer.count(&digest);
