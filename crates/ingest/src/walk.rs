@@ -254,10 +254,26 @@ fn error_to_skip(root: &Path, err: &ignore::Error) -> Option<Skipped> {
     }
 }
 
+/// Asks git, in the background, which tracked files match an ignore rule
+/// (see [`add_tracked_ignored`]); `None` if git cannot be started.
+fn spawn_tracked_ignored(root: &Path) -> Option<std::process::Child> {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
+}
+
 /// Git keeps tracking a file that matches an ignore rule once it was added;
-/// the walk skips it, so such files are asked from git and added back,
+/// the walk skips it, so such files are taken from `git`'s answer (a child
+/// started by [`spawn_tracked_ignored`] while the walk ran) and added back,
 /// under the same hidden, default-ignore, glob and size rules.
 fn add_tracked_ignored(
+    git: std::process::Child,
     root: &Path,
     cfg: &WalkConfig<'_>,
     include: Option<&GlobSet>,
@@ -265,13 +281,7 @@ fn add_tracked_ignored(
     defaults: Option<&GlobSet>,
     result: &mut WalkResult,
 ) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output();
+    let out = git.wait_with_output();
     let Ok(out) = out else { return };
     if !out.status.success() || out.stdout.is_empty() {
         return;
@@ -384,6 +394,8 @@ pub(crate) fn walk(root: &Path, cfg: &WalkConfig<'_>) -> Result<WalkResult, Inge
     let include = glob_set(cfg.include, true)?;
     let exclude = glob_set(cfg.exclude, true)?;
     let defaults = cfg.default_ignores.then(default_file_set);
+    // git answers while the walk runs (nothing below returns early).
+    let git = if meta.is_dir() { spawn_tracked_ignored(root) } else { None };
 
     let root_owned = root.to_path_buf();
     let mut builder = WalkBuilder::new(root);
@@ -480,8 +492,9 @@ pub(crate) fn walk(root: &Path, cfg: &WalkConfig<'_>) -> Result<WalkResult, Inge
         })
     });
     let mut result = found.into_inner().expect("walk lock");
-    if meta.is_dir() {
+    if let Some(git) = git {
         add_tracked_ignored(
+            git,
             root,
             cfg,
             include.as_ref(),
