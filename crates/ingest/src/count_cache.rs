@@ -15,7 +15,7 @@
 //! recorded content key (see `lib.rs`).
 //!
 //! The file starts with a fingerprint of everything a verdict depends on (the
-//! secret rules, the split patterns, the crate's version); a cache written by
+//! secret rules, the tokenizer's identity, the crate's version); a cache written by
 //! another version is ignored. A missing, unreadable or malformed cache is
 //! treated as empty: the cache can make ingest faster, never wrong or failing.
 
@@ -102,7 +102,8 @@ struct StatEntry {
     key: u128,
 }
 
-/// Token counts of clean texts, loaded from and saved to one file per tokenizer.
+/// Token counts of texts and the metadata table, loaded from and saved to one
+/// file per tokenizer.
 pub(crate) struct CountCache {
     path: Option<PathBuf>,
     fingerprint: u64,
@@ -336,17 +337,18 @@ mod tests {
     use super::*;
     use crate::TokenizerKind;
 
-    fn stat_of(path: &Path) -> FileStat {
-        FileStat::of(&std::fs::metadata(path).unwrap()).unwrap()
+    /// Writes `text` to `name` in `dir`; its path, metadata and content key.
+    fn written(dir: &Path, name: &str, text: &str) -> (PathBuf, FileStat, u128) {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let stat = FileStat::of(&std::fs::metadata(&path).unwrap()).unwrap();
+        (path, stat, content_key(name, text))
     }
 
     #[test]
     fn metadata_entries_survive_a_save_and_match_only_equal_metadata() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("a.rs");
-        std::fs::write(&file, "fn a() {}\n").unwrap();
-        let stat = stat_of(&file);
-        let key = content_key("a.rs", "fn a() {}\n");
+        let (file, stat, key) = written(dir.path(), "a.rs", "fn a() {}\n");
         let mut cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.settle_everything();
         cache.insert(key, 5, false);
@@ -365,9 +367,7 @@ mod tests {
         }
         drop(cache);
         // A text with secrets is never taken by metadata: it must be scanned.
-        let secret = dir.path().join("b.rs");
-        std::fs::write(&secret, "KEY = '...'\n").unwrap();
-        let (secret_stat, secret_key) = (stat_of(&secret), content_key("b.rs", "KEY = '...'\n"));
+        let (secret, secret_stat, secret_key) = written(dir.path(), "b.rs", "KEY = '...'\n");
         let mut cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.settle_everything();
         cache.insert(secret_key, 6, true);
@@ -381,10 +381,7 @@ mod tests {
     #[test]
     fn files_changed_just_now_are_not_recorded_by_metadata() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("a.rs");
-        std::fs::write(&file, "x").unwrap();
-        let stat = stat_of(&file);
-        let key = content_key("a.rs", "x");
+        let (file, stat, key) = written(dir.path(), "a.rs", "x");
         let cache = CountCache::load(dir.path(), &TokenizerKind::O200k.into());
         cache.insert(key, 1, false);
         cache.insert_stat(&file, &stat, key);

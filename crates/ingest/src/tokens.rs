@@ -254,16 +254,16 @@ fn split_lookahead(text: &str, start: usize, end: usize) -> usize {
 
 /// `\s` on ASCII: tab, line feed, vertical tab, form feed, carriage return, space.
 fn is_space(b: u8) -> bool {
-    matches!(b, b'\t'..=b'\r' | b' ')
+    matches!(CLASS[usize::from(b)], BLANK | NEWLINE)
 }
 
 fn is_newline(b: u8) -> bool {
-    b == b'\r' || b == b'\n'
+    CLASS[usize::from(b)] == NEWLINE
 }
 
 /// `[^\s\p{L}\p{N}]` on ASCII.
 fn is_symbol(b: u8) -> bool {
-    b.is_ascii() && !is_space(b) && !b.is_ascii_alphanumeric()
+    CLASS[usize::from(b)] == SYMBOL
 }
 
 /// The end of the run of bytes from `pos` that satisfy `class`, or `None` if
