@@ -563,6 +563,24 @@ fn file_segment(
     (ctx.renderer.file(index, &f.rel, mode, tokens, f.tokens, &shown), tokens, None)
 }
 
+/// Can `f` be shown as an outline? Its language must have outlines, and it
+/// must not be so large that parsing it would cost more than the rest of
+/// the digest.
+fn outlinable(f: &Analyzed) -> bool {
+    outline::supports(&f.rel) && f.tokens > 1 && f.len <= MAX_OUTLINE_BYTES
+}
+
+/// The rendered outline of `f` and its tokens, if its language has outlines
+/// and the outline is shorter than the file.
+fn outline_segment(ctx: &Ctx, f: &Analyzed) -> Option<(String, usize, Option<String>)> {
+    let Ok(Loaded::Text { text, .. }) = load(f) else { return None };
+    let shown = outline::outline(&f.rel, &text)?;
+    let tokens = ctx.tokenizer.count(&shown);
+    (tokens > 0 && tokens < f.tokens).then(|| {
+        (ctx.renderer.file(0, &f.rel, FileMode::Outline, tokens, f.tokens, &shown), tokens, None)
+    })
+}
+
 /// Streams the whole digest: every text file in full.
 fn stream(
     ctx: &Ctx,
@@ -642,6 +660,27 @@ fn stream(
 /// Below this many tokens left, no more file content is tried.
 const MIN_USEFUL: usize = 24;
 
+/// The share of a packed digest's content budget first given to outlines of
+/// the most important files, before any file is shown in full.
+const OUTLINE_SHARE_PERCENT: usize = 40;
+
+/// Outlines are no longer tried after this many files in a row whose outline
+/// did not fit (each one costs a parse).
+const MAX_MISSES: usize = 64;
+
+/// Larger files are not outlined: tree-sitter takes about a second for
+/// 4 MB of C, and an outline of such a file would crowd out other files.
+const MAX_OUTLINE_BYTES: usize = 512 * 1024;
+
+/// An outline is rarely smaller than this share of its file: a file is not
+/// parsed when even an outline this small would not fit.
+const SMALLEST_OUTLINE_PERCENT: usize = 3;
+
+/// At most this many tokens go to the first outlines: enough for a map of
+/// a large repository's most important files, without parsing all of them
+/// when a large budget would show most of them in full anyway.
+const OUTLINE_SHARE_MAX: usize = 50_000;
+
 /// Notice and tree sizes tried, from the most to the least informative, when
 /// the skeleton of a packed digest is too big for the budget.
 const LEVELS: &[(bool, Option<usize>)] =
@@ -658,12 +697,9 @@ fn packed(
     out: &mut dyn Write,
 ) -> Result<(), IngestError> {
     let count = |s: &str| ctx.tokenizer.count(s);
-    let scores: Vec<f64> = files
-        .iter()
-        .map(|f| {
-            rank::score(&f.rel, f.tokens, named.as_ref().is_some_and(|n| n.is_match(&f.rel)), git)
-        })
-        .collect();
+    let is_named = |f: &Analyzed| named.as_ref().is_some_and(|n| n.is_match(&f.rel));
+    let scores: Vec<f64> =
+        files.iter().map(|f| rank::score(&f.rel, f.tokens, is_named(f), git)).collect();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|&a, &b| {
         scores[b].total_cmp(&scores[a]).then_with(|| tree::path_order(&files[a].rel, &files[b].rel))
@@ -684,6 +720,15 @@ fn packed(
         notice.list_limit = level.1;
         notice.tree_omitted = !level.0;
         notice.path_only_in_tree = level.0;
+        let missing: Vec<(usize, FileMode)> = (0..files.len())
+            .map(|i| (i, modes[i]))
+            .filter(|key| key.1 != FileMode::PathOnly && !cache.contains_key(key))
+            .collect();
+        let made: Vec<_> = missing
+            .into_par_iter()
+            .map(|(i, mode)| ((i, mode), file_segment(ctx, 0, &files[i], mode)))
+            .collect();
+        cache.extend(made);
         let mut body = String::new();
         let mut shown = 0;
         let mut problems = Vec::new();
@@ -758,59 +803,124 @@ fn packed(
         return Err(IngestError::BudgetTooSmall { budget, needed });
     };
 
-    // 2. Greedy by importance: full if it fits, else an outline if it fits.
-    let overhead = |f: &Analyzed| {
-        count(&ctx.renderer.file(1, &f.rel, FileMode::Full, f.tokens, f.tokens, "")) + 2
-    };
-    // Outline sizes are computed on demand, in parallel for each run of
-    // files that do not fit in full: parsing every file up front would cost
-    // more than the whole rest of the digest on a large repository.
-    let outline_of = |f: &Analyzed| -> Option<usize> {
-        if !outline::supports(&f.rel) {
-            return None;
+    // 2. Each file's mode, within what the skeleton leaves.
+    // Tokens a file costs beyond its content: its header and, for an
+    // outline, its path in the notice's list (and a larger header).
+    let overheads: Vec<usize> = files
+        .iter()
+        .map(|f| count(&ctx.renderer.file(1, &f.rel, FileMode::Full, f.tokens, f.tokens, "")) + 2)
+        .collect();
+    let outline_overheads: Vec<usize> = files
+        .iter()
+        .map(|f| {
+            let header = ctx.renderer.file(1, &f.rel, FileMode::Outline, f.tokens, f.tokens, "");
+            count(&header) + count(&f.rel) + 4
+        })
+        .collect();
+    // Parses the files `which` not parsed yet (in parallel), records their
+    // outline sizes and keeps the rendered outlines for the digest.
+    let parse = |outlines: &mut [Option<Option<usize>>], cache: &mut Cache, which: &[usize]| {
+        let need: Vec<usize> = which
+            .iter()
+            .copied()
+            .filter(|&i| outlines[i].is_none() && outlinable(&files[i]))
+            .collect();
+        let parsed: Vec<(usize, Option<_>)> =
+            need.par_iter().map(|&i| (i, outline_segment(ctx, &files[i]))).collect();
+        for (i, segment) in parsed {
+            outlines[i] = Some(segment.as_ref().map(|s| s.1));
+            if let Some(segment) = segment {
+                cache.insert((i, FileMode::Outline), segment);
+            }
         }
-        match load(f) {
-            Ok(Loaded::Text { text, .. }) => outline::outline(&f.rel, &text)
-                .map(|o| ctx.tokenizer.count(&o))
-                .filter(|&t| t > 0 && t < f.tokens),
-            _ => None,
+        for &i in which {
+            outlines[i].get_or_insert(None);
         }
     };
     let mut outlines: Vec<Option<Option<usize>>> = vec![None; files.len()];
-    let mut remaining = budget - skeleton;
-    for chunk in order.chunks(32) {
-        if remaining < MIN_USEFUL {
-            break;
-        }
-        let need: Vec<usize> = chunk
-            .iter()
-            .copied()
-            .filter(|&i| files[i].tokens + overhead(&files[i]) > remaining)
-            .filter(|&i| outline::supports(&files[i].rel))
-            .collect();
-        let computed: Vec<(usize, Option<usize>)> =
-            need.par_iter().map(|&i| (i, outline_of(&files[i]))).collect();
-        for (i, o) in computed {
-            outlines[i] = Some(o);
-        }
-        for &i in chunk {
-            let f = &files[i];
-            let oh = overhead(f);
-            if f.tokens + oh <= remaining {
-                modes[i] = FileMode::Full;
-                remaining -= f.tokens + oh;
-            } else if remaining >= MIN_USEFUL {
-                // Usually computed above; a file that stopped fitting within
-                // this run is parsed here.
-                let Some(ot) = *outlines[i].get_or_insert_with(|| outline_of(f)) else {
-                    continue;
-                };
-                if ot + oh <= remaining {
+    let parse_one = |outlines: &mut [Option<Option<usize>>], cache: &mut Cache, i: usize| {
+        parse(outlines, cache, &[i]);
+        outlines[i].flatten()
+    };
+    // Outlines for path-only files in order of importance while `room`
+    // lasts. Parsing is the costly part of packing: a file is parsed only if
+    // its outline could fit (at its smallest likely size), and the search
+    // stops after a long run of files that do not fit.
+    let add_outlines = |outlines: &mut [Option<Option<usize>>],
+                        cache: &mut Cache,
+                        modes: &mut [FileMode],
+                        room: &mut usize| {
+        let mut misses = 0;
+        for chunk in order.chunks(32) {
+            if *room < MIN_USEFUL || misses >= MAX_MISSES {
+                break;
+            }
+            let candidates: Vec<usize> = chunk
+                .iter()
+                .copied()
+                .filter(|&i| modes[i] == FileMode::PathOnly && outlinable(&files[i]))
+                .filter(|&i| {
+                    let smallest = files[i].tokens * SMALLEST_OUTLINE_PERCENT / 100;
+                    smallest + outline_overheads[i] <= *room
+                })
+                .collect();
+            parse(outlines, cache, &candidates);
+            for i in candidates {
+                let Some(size) = outlines[i].flatten() else { continue };
+                if size + outline_overheads[i] <= *room {
                     modes[i] = FileMode::Outline;
-                    remaining -= ot + oh;
+                    *room -= size + outline_overheads[i];
+                    misses = 0;
+                } else {
+                    misses += 1;
                 }
             }
         }
+    };
+    let room = budget - skeleton;
+    let everything: usize = files.iter().zip(&overheads).map(|(f, oh)| f.tokens + oh).sum();
+    if everything <= room {
+        modes.fill(FileMode::Full);
+    } else {
+        let mut remaining = room;
+        // a. Files the user named, in full if they fit, else outlined.
+        for &i in order.iter().filter(|&&i| is_named(&files[i])) {
+            let (f, oh) = (&files[i], overheads[i]);
+            if f.tokens + oh <= remaining {
+                modes[i] = FileMode::Full;
+                remaining -= f.tokens + oh;
+            } else {
+                let oh = outline_overheads[i];
+                let size = parse_one(&mut outlines, &mut cache, i);
+                if let Some(size) = size.filter(|size| size + oh <= remaining) {
+                    modes[i] = FileMode::Outline;
+                    remaining -= size + oh;
+                }
+            }
+        }
+        // b. Breadth: outlines of the most important files, within a share
+        //    of what is left, so that full texts cannot crowd out the map of
+        //    the rest.
+        let mut share = (remaining * OUTLINE_SHARE_PERCENT / 100).min(OUTLINE_SHARE_MAX);
+        let before = share;
+        add_outlines(&mut outlines, &mut cache, &mut modes, &mut share);
+        remaining -= before - share;
+        // c. Depth: in order of importance, files in full where the
+        //    difference fits.
+        for &i in &order {
+            let (f, oh) = (&files[i], overheads[i]);
+            let now = match modes[i] {
+                FileMode::Full => continue,
+                FileMode::Outline => outlines[i].flatten().unwrap_or(0) + outline_overheads[i],
+                FileMode::PathOnly => 0,
+            };
+            if f.tokens + oh <= remaining + now {
+                modes[i] = FileMode::Full;
+                remaining = remaining + now - (f.tokens + oh);
+            }
+        }
+        // d. What is left: outlines of files still shown by path only.
+        add_outlines(&mut outlines, &mut cache, &mut modes, &mut remaining);
     }
 
     // 3. Exact check: count the real digest; shed the least important content
@@ -849,19 +959,20 @@ fn packed(
                 let f = &files[i];
                 match modes[i] {
                     FileMode::PathOnly => continue,
-                    FileMode::Full => match *outlines[i].get_or_insert_with(|| outline_of(f)) {
+                    FileMode::Full => match parse_one(&mut outlines, &mut cache, i) {
                         Some(ot) => {
                             modes[i] = FileMode::Outline;
                             to_free -= (f.tokens - ot) as isize;
                         }
                         None => {
                             modes[i] = FileMode::PathOnly;
-                            to_free -= (f.tokens + overhead(f)) as isize;
+                            to_free -= (f.tokens + overheads[i]) as isize;
                         }
                     },
                     FileMode::Outline => {
                         modes[i] = FileMode::PathOnly;
-                        to_free -= (outlines[i].flatten().unwrap_or(0) + overhead(f)) as isize;
+                        to_free -=
+                            (outlines[i].flatten().unwrap_or(0) + outline_overheads[i]) as isize;
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! Outlines: a source file reduced to its signatures, type definitions and
-//! doc comments, via tree-sitter. Used when a file does not fit a token budget
-//! in full.
+//! the first paragraph of each doc comment, via tree-sitter. Used when a file
+//! does not fit a token budget in full: a map of many files is worth more
+//! than the long explanations and examples of a few.
 
 use tree_sitter::{Language, Node, Parser};
 
@@ -168,8 +169,8 @@ pub fn supports(path: &str) -> bool {
 const MAX_WHOLE_LINES: usize = 30;
 
 /// Returns an outline of `source` (the file at `path`): signatures, type
-/// definitions and the comments just above them, bodies elided as `{ … }`
-/// (or `...` in Python). `None` if the language is not supported or the
+/// definitions and the first paragraph of the comments just above them
+/// (`…` marks the rest), bodies elided as `{ … }` (or `...` in Python). `None` if the language is not supported or the
 /// source does not parse into any definition.
 pub fn outline(path: &str, source: &str) -> Option<String> {
     let lang = Lang::from_path(path)?;
@@ -256,6 +257,19 @@ impl<'s> Outliner<'s> {
         self.out.push_str(text);
     }
 
+    /// Writes `src[lead..end]` for a definition that starts at `def`, with
+    /// each comment above it cut to its first paragraph.
+    fn push_def(&mut self, lead: usize, def: usize, end: usize) {
+        let def_line = self.line_start(def);
+        if lead < def_line && self.src[def_line..def].trim().is_empty() {
+            let comments = &self.src[self.line_start(lead)..def_line];
+            self.out.push_str(&first_paragraphs(comments, self.lang == Lang::Python));
+            self.push_text(def, end);
+        } else {
+            self.push_text(lead, end);
+        }
+    }
+
     fn definition(&mut self, node: Node<'_>, lead: usize) {
         self.items += 1;
         let kind = node.kind();
@@ -265,9 +279,7 @@ impl<'s> Outliner<'s> {
             let text = &self.src[start_line..node.end_byte()];
             let lines: Vec<&str> = text.lines().collect();
             if lines.len() > MAX_WHOLE_LINES {
-                let from = self.out.len();
-                self.push_text(lead, node.start_byte());
-                let _ = from;
+                self.push_def(lead, node.start_byte(), node.start_byte());
                 // Show the head of a long definition, then say how much was cut.
                 let head_end = start_line
                     + lines[..MAX_WHOLE_LINES].iter().map(|l| l.len() + 1).sum::<usize>();
@@ -280,20 +292,21 @@ impl<'s> Outliner<'s> {
                     lines.len() - MAX_WHOLE_LINES
                 ));
             } else {
-                self.push_text(lead, node.end_byte());
+                self.push_def(lead, node.start_byte(), node.end_byte());
                 self.out.push('\n');
             }
             return;
         }
         let body = body.expect("checked above");
-        self.push_text(lead, body.start_byte());
+        self.push_def(lead, node.start_byte(), body.start_byte());
         let indent = self.indent_of(node.start_byte());
         if self.lang == Lang::Python {
             self.out.push('\n');
             let inner_indent = format!("{indent}    ");
             if let Some(doc) = python_docstring(body) {
                 self.out.push_str(&inner_indent);
-                self.out.push_str(&self.src[doc.start_byte()..doc.end_byte()]);
+                let doc = &self.src[doc.start_byte()..doc.end_byte()];
+                self.out.push_str(&first_paragraph_of_docstring(doc, &inner_indent));
                 self.out.push('\n');
             }
             if self.lang.is_container(kind) {
@@ -316,6 +329,74 @@ impl<'s> Outliner<'s> {
             self.out.push_str(" { … }\n");
         }
     }
+}
+
+/// The most lines kept of one comment's first paragraph.
+const MAX_COMMENT_LINES: usize = 8;
+
+/// The comment marker and text of `line` (without its indentation), if it
+/// is a comment line: `//`, `///`, `//!`, a block comment's `/*`, `*` and
+/// `*/`, or `#` in Python.
+fn comment_line(line: &str, python: bool) -> Option<(&str, &str)> {
+    let markers: &[&str] =
+        if python { &["#"] } else { &["///", "//!", "//", "/**", "/*!", "/*", "*/", "*"] };
+    let marker = markers.iter().find(|m| line.starts_with(**m))?;
+    let text = line[marker.len()..].trim();
+    Some((marker, text.strip_suffix("*/").unwrap_or(text).trim()))
+}
+
+/// `lines` (the comments and attributes above a definition, whole lines)
+/// with each run of comment lines cut after its first paragraph, and a
+/// `…` line where something was cut. Attributes and decorators stay.
+fn first_paragraphs(lines: &str, python: bool) -> String {
+    let mut out = String::with_capacity(lines.len());
+    // Within a run of comment lines: lines kept, whether any had text, and
+    // whether the rest of the run is being cut.
+    let (mut kept, mut seen_text, mut cutting) = (0, false, false);
+    for line in lines.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let Some((marker, text)) = comment_line(trimmed, python) else {
+            (kept, seen_text, cutting) = (0, false, false);
+            out.push_str(line);
+            continue;
+        };
+        let closes = !python && trimmed.trim_end().ends_with("*/");
+        if !cutting {
+            let ends_paragraph = seen_text && text.is_empty() && marker != "*/";
+            if !ends_paragraph && kept < MAX_COMMENT_LINES {
+                out.push_str(line);
+                kept += 1;
+                seen_text |= !text.is_empty();
+                if closes {
+                    (kept, seen_text) = (0, false);
+                }
+                continue;
+            }
+            cutting = true;
+            let shown = if marker.starts_with("/*") || marker == "*/" { "*" } else { marker };
+            out.push_str(&format!("{indent}{shown} …\n"));
+        }
+        if closes {
+            // The block comment still needs its end.
+            out.push_str(&format!("{indent}*/\n"));
+            (kept, seen_text, cutting) = (0, false, false);
+        }
+    }
+    out
+}
+
+/// A Python docstring cut to its first paragraph.
+fn first_paragraph_of_docstring(doc: &str, indent: &str) -> String {
+    let quote = ["\"\"\"", "'''"].into_iter().find(|q| doc.ends_with(q) && doc.len() > 6);
+    let Some(quote) = quote else { return doc.to_string() };
+    let lines: Vec<&str> = doc.lines().collect();
+    let para = lines.iter().skip(1).position(|l| l.trim().is_empty()).map(|p| p + 1);
+    let keep = para.unwrap_or(lines.len()).min(MAX_COMMENT_LINES);
+    if keep >= lines.len() {
+        return doc.to_string();
+    }
+    format!("{}\n{indent}…\n{indent}{quote}", lines[..keep].join("\n"))
 }
 
 fn python_docstring(body: Node<'_>) -> Option<Node<'_>> {
@@ -363,6 +444,37 @@ impl Point {
         assert!(o.contains("/// Adds.\npub fn add(a: i32, b: i32) -> i32 { … }"), "{o}");
         assert!(o.contains("impl Point {\n    /// Creates a point.\n    pub fn new(x: i32, y: i32) -> Self { … }\n}"), "{o}");
         assert!(!o.contains("let c = a + b"), "{o}");
+    }
+
+    #[test]
+    fn comments_are_cut_to_their_first_paragraph() {
+        let src = r#"/// Parses a config.
+///
+/// Long explanation
+/// over lines.
+#[derive(Debug)]
+pub struct Config;
+
+/**
+ * Runs it.
+ *
+ * Details.
+ */
+fn run() {}
+"#;
+        let o = outline("src/lib.rs", src).expect("outline");
+        assert!(
+            o.contains("/// Parses a config.\n/// …\n#[derive(Debug)]\npub struct Config;"),
+            "{o}"
+        );
+        assert!(o.contains("/**\n * Runs it.\n * …\n */\nfn run() { … }"), "{o}");
+        assert!(!o.contains("Long explanation") && !o.contains("Details."), "{o}");
+        // A comment of one paragraph stays whole, its end included.
+        let src = "/**\n * Runs it.\n */\nfn run() {}\n";
+        assert!(outline("a.c", src).unwrap().contains("/**\n * Runs it.\n */\nfn run"));
+        let src = "def f():\n    \"\"\"Does f.\n\n    More.\n    \"\"\"\n    return 1\n";
+        let o = outline("a.py", src).unwrap();
+        assert!(o.contains("def f():\n    \"\"\"Does f.\n    …\n    \"\"\"\n    ...\n"), "{o}");
     }
 
     #[test]

@@ -120,6 +120,23 @@ const MANIFESTS: &[&str] = &[
     "docker-compose.yml",
 ];
 
+/// File names (lower case, without extension) that tell a reader little
+/// about the code: licences, changelogs, lists of people, policies.
+const PAPERWORK: &[&str] = &[
+    "license",
+    "licence",
+    "copying",
+    "notice",
+    "authors",
+    "contributors",
+    "changelog",
+    "changes",
+    "history",
+    "news",
+    "code_of_conduct",
+    "security",
+];
+
 /// A file's importance score; higher is packed first.
 pub(crate) fn score(path: &str, tokens: usize, named: bool, git: &GitStats) -> f64 {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -140,6 +157,10 @@ pub(crate) fn score(path: &str, tokens: usize, named: bool, git: &GitStats) -> f
     }
     if lower.ends_with(".md") || lower.ends_with(".rst") {
         s += 8.0;
+    }
+    let stem = lower.split(['.', '-']).next().unwrap_or(&lower);
+    if PAPERWORK.contains(&stem) {
+        s -= 60.0;
     }
     let lp = path.to_ascii_lowercase();
     if lp.contains("test")
@@ -187,5 +208,9 @@ mod tests {
             "{named} {readme} {main} {deep} {test}"
         );
         assert!(score("src/x.rs", 100, false, &g) > score("src/y.rs", 100_000, false, &g));
+        let deep_test = score("tests/a/b/it.rs", 5_000, false, &g);
+        for paperwork in ["LICENSE", "LICENSE-MIT", "CHANGELOG.md", "CODE_OF_CONDUCT.md"] {
+            assert!(score(paperwork, 200, false, &g) < deep_test, "{paperwork}");
+        }
     }
 }

@@ -163,3 +163,38 @@ fn graded_packing_prefers_named_files_and_readme_then_outlines() {
     assert!(report.files.iter().all(|f| f.mode == FileMode::Full));
     assert!(digest.contains("Complete:"));
 }
+
+/// Full texts cannot crowd out the map of the rest: a budget that holds two
+/// files in full shows most of them at least as outlines.
+#[test]
+fn a_tight_budget_shows_outlines_of_many_files_before_a_few_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let body: String =
+        (0..25).map(|i| format!("    let v{i} = x.wrapping_mul({i}) ^ (x >> {i});\n")).collect();
+    for k in 0..8 {
+        let src: String = (0..4)
+            .map(|j| format!("/// Step {j} of module {k}.\npub fn step{k}_{j}(x: u64) -> u64 {{\n{body}    x\n}}\n\n"))
+            .collect();
+        write(root, &format!("src/m{k}.rs"), &src);
+    }
+    let full = run(&local(root)).unwrap().1;
+    let one = full.files.iter().map(|f| f.full_tokens).max().unwrap();
+    let outline = TokenizerKind::O200k.count(
+        &suit_ingest::outline(
+            "src/m0.rs",
+            &std::fs::read_to_string(root.join("src/m0.rs")).unwrap(),
+        )
+        .unwrap(),
+    );
+    assert!(outline * 8 < one, "outlines are small: {outline} of {one}");
+
+    let budget = 2 * one + 700;
+    let opts = IngestOptions { token_budget: Some(budget), ..local(root) };
+    let (_, report) = run(&opts).unwrap();
+    let shown = report.files.iter().filter(|f| f.mode != FileMode::PathOnly).count();
+    let in_full = report.files.iter().filter(|f| f.mode == FileMode::Full).count();
+    assert!(shown >= 7, "{shown} of 8 shown: {:?}", report.files);
+    assert!(in_full >= 1, "the most important file is still shown in full");
+    assert!(report.digest_tokens.unwrap() <= budget);
+}
