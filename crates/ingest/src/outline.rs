@@ -170,8 +170,9 @@ const MAX_WHOLE_LINES: usize = 30;
 
 /// Returns an outline of `source` (the file at `path`): signatures, type
 /// definitions and the first paragraph of the comments just above them
-/// (`…` marks the rest), bodies elided as `{ … }` (or `...` in Python). `None` if the language is not supported or the
-/// source does not parse into any definition.
+/// (`…` marks the rest), bodies elided as `{ … }` (or `...` in Python).
+/// `None` if the language is not supported or the source does not parse
+/// into any definition.
 pub fn outline(path: &str, source: &str) -> Option<String> {
     let lang = Lang::from_path(path)?;
     let mut parser = Parser::new();
@@ -350,18 +351,23 @@ fn comment_line(line: &str, python: bool) -> Option<(&str, &str)> {
 /// `…` line where something was cut. Attributes and decorators stay.
 fn first_paragraphs(lines: &str, python: bool) -> String {
     let mut out = String::with_capacity(lines.len());
-    // Within a run of comment lines: lines kept, whether any had text, and
-    // whether the rest of the run is being cut.
-    let (mut kept, mut seen_text, mut cutting) = (0, false, false);
+    // Within a run of comment lines: lines kept, whether any had text,
+    // whether the rest of the run is being cut, and whether a block comment
+    // is open.
+    let (mut kept, mut seen_text, mut cutting, mut block) = (0, false, false, false);
     for line in lines.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let indent = &line[..line.len() - trimmed.len()];
         let Some((marker, text)) = comment_line(trimmed, python) else {
-            (kept, seen_text, cutting) = (0, false, false);
+            (kept, seen_text, cutting, block) = (0, false, false, false);
             out.push_str(line);
             continue;
         };
-        let closes = !python && trimmed.trim_end().ends_with("*/");
+        block |= marker.starts_with("/*");
+        let closes = block && trimmed.trim_end().ends_with("*/");
+        if closes {
+            block = false;
+        }
         if !cutting {
             let ends_paragraph = seen_text && text.is_empty() && marker != "*/";
             if !ends_paragraph && kept < MAX_COMMENT_LINES {
