@@ -261,11 +261,13 @@ impl<'s> Outliner<'s> {
     /// Writes `src[lead..end]` for a definition that starts at `def`, with
     /// each comment above it cut to its first paragraph.
     fn push_def(&mut self, lead: usize, def: usize, end: usize) {
-        let def_line = self.line_start(def);
-        if lead < def_line && self.src[def_line..def].trim().is_empty() {
-            let comments = &self.src[self.line_start(lead)..def_line];
+        let (lead_line, def_line) = (self.line_start(lead), self.line_start(def));
+        // Only whole lines of comments are cut (the definition's own line
+        // may start with a wrapper such as `export`).
+        if lead < def_line && self.src[lead_line..lead].trim().is_empty() {
+            let comments = &self.src[lead_line..def_line];
             self.out.push_str(&first_paragraphs(comments, self.lang == Lang::Python));
-            self.push_text(def, end);
+            self.push_text(def_line + self.indent_of(def).len(), end);
         } else {
             self.push_text(lead, end);
         }
@@ -475,6 +477,9 @@ fn run() {}
         );
         assert!(o.contains("/**\n * Runs it.\n * …\n */\nfn run() { … }"), "{o}");
         assert!(!o.contains("Long explanation") && !o.contains("Details."), "{o}");
+        let js = "/**\n * Adds.\n *\n * @param a\n */\nexport function add(a) {\n  return a;\n}\n";
+        let o = outline("a.js", js).expect("outline");
+        assert!(o.contains("/**\n * Adds.\n * …\n */\nexport function add(a) { … }"), "{o}");
         // A comment of one paragraph stays whole, its end included.
         let src = "/**\n * Runs it.\n */\nfn run() {}\n";
         assert!(outline("a.c", src).unwrap().contains("/**\n * Runs it.\n */\nfn run"));
