@@ -71,9 +71,20 @@ fn decode_utf16(bytes: &[u8], word: fn([u8; 2]) -> u16) -> Content {
     Content::Text { text, replaced }
 }
 
-/// Reads and classifies the file at `path`.
+/// Reads and classifies the file at `path`. A Jupyter notebook's text is
+/// its cells without outputs ([`crate::notebook`]).
 pub(crate) fn read(path: &Path) -> std::io::Result<Content> {
-    Ok(classify(std::fs::read(path)?))
+    let content = classify(std::fs::read(path)?);
+    if !crate::notebook::is_notebook(path) {
+        return Ok(content);
+    }
+    Ok(match content {
+        Content::Text { text, replaced } => match crate::notebook::as_cells(&text) {
+            Some(cells) => Content::Text { text: cells, replaced },
+            None => Content::Text { text, replaced },
+        },
+        binary => binary,
+    })
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@
 mod classify;
 mod count_cache;
 mod error;
+mod notebook;
 mod outline;
 mod rank;
 mod remote;

@@ -211,3 +211,37 @@ fn a_single_file_and_cl100k_work() {
         "{digest}"
     );
 }
+
+/// A notebook is shown as its cells: the code and the text, not the outputs
+/// (here a base64 image), counted as shown, the same with a cache.
+#[test]
+fn notebooks_show_cells_without_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let png = "iVBORw0KGgoAAAANSUhEUgAA".repeat(2_000);
+    let nb = serde_json::json!({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Analysis\n", "Plots the data."]},
+            {"cell_type": "code", "metadata": {}, "execution_count": 1,
+             "source": ["import math\n", "print(math.tau)"],
+             "outputs": [{"output_type": "display_data", "data": {"image/png": png}, "metadata": {}}]}
+        ]
+    });
+    write(root, "analysis.ipynb", nb.to_string());
+    write(root, "broken.ipynb", "{ not json");
+    let plain = local(root);
+    let (digest, report) = run(&plain).unwrap();
+    let cells = "# Jupyter notebook: 2 cells, 1 outputs left out\n\n# %% [markdown]\n# # Analysis\n# Plots the data.\n\n# %%\nimport math\nprint(math.tau)\n";
+    assert!(digest.contains(cells), "{digest}");
+    assert!(!digest.contains("iVBOR"), "outputs are left out");
+    assert!(digest.contains("{ not json"), "what is not a notebook is shown as it is");
+    let nb_report = report.files.iter().find(|f| f.path == "analysis.ipynb").unwrap();
+    assert_eq!(nb_report.tokens, TokenizerKind::O200k.count(cells));
+    let cached = IngestOptions { count_cache: Some(cache.path().into()), ..plain };
+    for _ in 0..2 {
+        assert_eq!(run(&cached).unwrap().0, digest);
+    }
+}
