@@ -63,9 +63,10 @@ pub(crate) fn as_cells(json: &str) -> Option<String> {
         _ => "#",
     };
     let outputs: usize = nb.cells.iter().map(|c| c.outputs.len()).sum();
-    let mut out = format!("{comment} Jupyter notebook: {} cells", nb.cells.len());
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut out = format!("{comment} Jupyter notebook: {}", plural(nb.cells.len(), "cell"));
     if outputs > 0 {
-        out.push_str(&format!(", {outputs} outputs left out"));
+        out.push_str(&format!(", {} left out", plural(outputs, "output")));
     }
     out.push('\n');
     for cell in &nb.cells {
@@ -115,7 +116,7 @@ mod tests {
         let text = as_cells(&json).unwrap();
         assert_eq!(
             text,
-            "# Jupyter notebook: 3 cells, 1 outputs left out\n\n\
+            "# Jupyter notebook: 3 cells, 1 output left out\n\n\
              # %% [markdown]\n# # Title\n#\n# Some text.\n\n\
              # %%\nimport math\nprint(math.pi)\n\n\
              # %% [raw]\n"

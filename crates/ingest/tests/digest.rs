@@ -234,7 +234,7 @@ fn notebooks_show_cells_without_outputs() {
     write(root, "broken.ipynb", "{ not json");
     let plain = local(root);
     let (digest, report) = run(&plain).unwrap();
-    let cells = "# Jupyter notebook: 2 cells, 1 outputs left out\n\n# %% [markdown]\n# # Analysis\n# Plots the data.\n\n# %%\nimport math\nprint(math.tau)\n";
+    let cells = "# Jupyter notebook: 2 cells, 1 output left out\n\n# %% [markdown]\n# # Analysis\n# Plots the data.\n\n# %%\nimport math\nprint(math.tau)\n";
     assert!(digest.contains(cells), "{digest}");
     assert!(!digest.contains("iVBOR"), "outputs are left out");
     assert!(digest.contains("{ not json"), "what is not a notebook is shown as it is");
