@@ -121,7 +121,9 @@ const MANIFESTS: &[&str] = &[
 ];
 
 /// File names (lower case, without extension) that tell a reader little
-/// about the code: licences, changelogs, lists of people, policies.
+/// about the code: licences, changelogs, lists of people, policies. Only
+/// files without an extension or with a prose one count (`security.rs` is
+/// code).
 const PAPERWORK: &[&str] = &[
     "license",
     "licence",
@@ -159,7 +161,11 @@ pub(crate) fn score(path: &str, tokens: usize, named: bool, git: &GitStats) -> f
         s += 8.0;
     }
     let stem = lower.split(['.', '-']).next().unwrap_or(&lower);
-    if PAPERWORK.contains(&stem) {
+    let prose = match lower.rsplit_once('.') {
+        None => true,
+        Some((_, ext)) => matches!(ext, "md" | "txt" | "rst" | "adoc" | "markdown"),
+    };
+    if prose && PAPERWORK.contains(&stem) {
         s -= 60.0;
     }
     let lp = path.to_ascii_lowercase();
@@ -212,5 +218,6 @@ mod tests {
         for paperwork in ["LICENSE", "LICENSE-MIT", "CHANGELOG.md", "CODE_OF_CONDUCT.md"] {
             assert!(score(paperwork, 200, false, &g) < deep_test, "{paperwork}");
         }
+        assert!(score("src/security.rs", 200, false, &g) > deep_test, "code is not paperwork");
     }
 }
