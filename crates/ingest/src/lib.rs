@@ -571,15 +571,11 @@ fn outlinable(f: &Analyzed) -> bool {
     outline::supports(&f.rel) && f.tokens > 1 && f.len <= MAX_OUTLINE_BYTES
 }
 
-/// The rendered outline of `f` and its tokens, if its language has outlines
-/// and the outline is shorter than the file.
+/// The rendered outline of `f` (see [`file_segment`]), if there is one, the
+/// file could be read, and the outline is shorter than the file.
 fn outline_segment(ctx: &Ctx, f: &Analyzed) -> Option<(String, usize, Option<String>)> {
-    let Ok(Loaded::Text { text, .. }) = load(f) else { return None };
-    let shown = outline::outline(&f.rel, &text)?;
-    let tokens = ctx.tokenizer.count(&shown);
-    (tokens > 0 && tokens < f.tokens).then(|| {
-        (ctx.renderer.file(0, &f.rel, FileMode::Outline, tokens, f.tokens, &shown), tokens, None)
-    })
+    let segment = file_segment(ctx, 0, f, FileMode::Outline);
+    (segment.2.is_none() && segment.1 > 0 && segment.1 < f.tokens).then_some(segment)
 }
 
 /// Streams the whole digest: every text file in full.
@@ -741,8 +737,8 @@ fn packed(
                     if mode == FileMode::Outline {
                         notice.outlined.push(f.rel.clone());
                     }
-                    let (seg, t, p) =
-                        cache.entry((i, mode)).or_insert_with(|| file_segment(ctx, 0, f, mode));
+                    // Every segment shown was made above.
+                    let (seg, t, p) = &cache[&(i, mode)];
                     // JSON needs a separator before all but the first file.
                     if index > 0 && ctx.renderer.format == Format::Json {
                         body.push(',');
