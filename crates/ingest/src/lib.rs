@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod bitsplit;
 mod classify;
 mod count_cache;
 mod error;
