@@ -54,6 +54,12 @@ const CL100K_SPLIT: &str = concat!(
 /// Distinct pre-tokens cached per thread before the cache is cleared.
 const CACHE_LIMIT: usize = 1 << 18;
 
+/// The front table of [`PieceCounts`] has 2^FRONT_BITS entries (512 KiB).
+const FRONT_BITS: u32 = 15;
+const FRONT_SLOTS: usize = 1 << FRONT_BITS;
+/// The bits of a front entry that hold its key: 15 bytes and a length.
+const FRONT_KEY: u128 = (1 << 124) - 1;
+
 /// Pre-tokens longer than this are counted every time they occur.
 const LONG: usize = 256;
 
@@ -67,8 +73,13 @@ struct ThreadState {
 /// Counts of pre-tokens seen, by length: one byte is always one token, two
 /// bytes one or two (the vocabulary has a table of them); up to 15 bytes are
 /// packed into an integer key; up to [`LONG`] bytes are kept as they are.
+/// In front of the maps, a direct-mapped table answers for recent pre-tokens
+/// of up to 15 bytes with one load and no branch on their length.
 #[derive(Default)]
 struct PieceCounts {
+    /// [`FRONT_SLOTS`] entries (allocated on first use): a [`small_key`] in
+    /// the low 124 bits, its count in the top 4.
+    front: Vec<u128>,
     /// 3 to 7 bytes (most pre-tokens): a smaller key keeps the map in cache.
     short: FxHashMap<u64, u32>,
     /// 8 to 15 bytes.
@@ -80,6 +91,26 @@ impl PieceCounts {
     /// The count of `bytes[start..end]`, from the cache or from `vocab`.
     #[inline]
     fn count(&mut self, vocab: &Vocab, bytes: &[u8], start: usize, end: usize) -> usize {
+        if end - start > 15 {
+            return self.count_in_maps(vocab, bytes, start, end);
+        }
+        if self.front.is_empty() {
+            self.front = vec![0; FRONT_SLOTS];
+        }
+        let key = small_key(bytes, start, end);
+        let mixed = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = (mixed >> (64 - FRONT_BITS)) as usize;
+        let entry = self.front[slot];
+        if entry & FRONT_KEY == key {
+            return (entry >> 124) as usize;
+        }
+        let n = self.count_in_maps(vocab, bytes, start, end);
+        self.front[slot] = key | ((n as u128) << 124);
+        n
+    }
+
+    /// [`Self::count`] without the front table.
+    fn count_in_maps(&mut self, vocab: &Vocab, bytes: &[u8], start: usize, end: usize) -> usize {
         let piece = &bytes[start..end];
         match piece.len() {
             1 => 1,
@@ -188,7 +219,7 @@ impl TokenizerKind {
         STATE.with(|state| {
             let mut state = state.borrow_mut();
             let ThreadState { regex, counts } = &mut *state;
-            let re = regex[slot].get_or_insert_with(|| self.split_regex().clone());
+            let re = &mut regex[slot];
             let counts = &mut counts[slot];
             counts.trim();
             let bytes = text.as_bytes();
@@ -210,8 +241,15 @@ pub(crate) fn split_pattern(kind: TokenizerKind) -> &'static str {
 }
 
 /// Calls `f` with the start and end of each pre-token of `text`, in order;
-/// together they are exactly `text`.
-fn for_each_piece(kind: TokenizerKind, re: &Regex, text: &str, mut f: impl FnMut(usize, usize)) {
+/// together they are exactly `text`. `re` is the split regex, compiled here
+/// the first time a pre-token needs it (it takes milliseconds, and ASCII
+/// text never does).
+fn for_each_piece(
+    kind: TokenizerKind,
+    re: &mut Option<Regex>,
+    text: &str,
+    mut f: impl FnMut(usize, usize),
+) {
     let bytes = text.as_bytes();
     let mut pos = 0;
     // o200k: windows of 64 bytes where they decide, else the scanner up to here.
@@ -240,7 +278,7 @@ fn for_each_piece(kind: TokenizerKind, re: &Regex, text: &str, mut f: impl FnMut
         }
         let end = match ascii_piece(kind, bytes, pos) {
             Some(end) => end,
-            None => regex_piece(re, text, pos),
+            None => regex_piece(re.get_or_insert_with(|| kind.split_regex().clone()), text, pos),
         };
         f(pos, end);
         pos = end;
@@ -594,7 +632,7 @@ mod tests {
     /// The pre-tokens of `text`, found with the ASCII scanner where it can.
     fn pieces(kind: TokenizerKind, text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for_each_piece(kind, kind.split_regex(), text, |a, b| out.push(text[a..b].to_string()));
+        for_each_piece(kind, &mut None, text, |a, b| out.push(text[a..b].to_string()));
         out
     }
 
@@ -1051,7 +1089,7 @@ mod tests {
                     timed(|| {
                         let mut n = 0usize;
                         for t in &big {
-                            for_each_piece(kind, kind.split_regex(), t, |a, b| n += b - a);
+                            for_each_piece(kind, &mut None, t, |a, b| n += b - a);
                         }
                         n
                     })
