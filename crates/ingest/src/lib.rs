@@ -525,23 +525,34 @@ fn tree_text(name: &str, files: &[(&str, Option<&str>)], skipped: &[Skipped]) ->
     tree::render_tree(name, &entries)
 }
 
-/// Renders one file's segment from disk, as shown in `mode`.
+/// Renders one file's segment from disk, as shown in `mode`: the segment,
+/// the tokens of the content shown, and a problem if it could not be read.
 fn file_segment(
     ctx: &Ctx,
     index: usize,
     f: &Analyzed,
     mode: FileMode,
 ) -> (String, usize, Option<String>) {
+    let ([head, body, tail], tokens, problem) = file_segment_parts(ctx, index, f, mode);
+    ([head, body, tail].concat(), tokens, problem)
+}
+
+/// [`file_segment`] in the parts of [`Renderer::file_parts`]: header,
+/// content, footer. The content is the text as read, not copied.
+fn file_segment_parts(
+    ctx: &Ctx,
+    index: usize,
+    f: &Analyzed,
+    mode: FileMode,
+) -> ([String; 3], usize, Option<String>) {
+    let parts = |shown: String, tokens: usize| {
+        let (head, escaped, tail) =
+            ctx.renderer.file_parts(index, &f.rel, mode, tokens, f.tokens, &shown);
+        [head, escaped.unwrap_or(shown), tail]
+    };
     let problem = |what: String| {
-        let seg = ctx.renderer.file(
-            index,
-            &f.rel,
-            mode,
-            0,
-            f.tokens,
-            &format!("[content missing: {what}]"),
-        );
-        (seg, 0, Some(format!("{}: {what}", f.rel)))
+        let parts = parts(format!("[content missing: {what}]"), 0);
+        (parts, 0, Some(format!("{}: {what}", f.rel)))
     };
     let (text, same) = match load(f) {
         Ok(Loaded::Text { text, same }) => (text, same),
@@ -562,7 +573,7 @@ fn file_segment(
         }
         FileMode::PathOnly => (String::new(), 0),
     };
-    (ctx.renderer.file(index, &f.rel, mode, tokens, f.tokens, &shown), tokens, None)
+    (parts(shown, tokens), tokens, None)
 }
 
 /// Can `f` be shown as an outline? Its language must have outlines, and it
@@ -624,7 +635,7 @@ fn stream(
                 let segments: Vec<_> = files[start..end]
                     .par_iter()
                     .enumerate()
-                    .map(|(i, f)| file_segment(ctx, start + i, f, FileMode::Full))
+                    .map(|(i, f)| file_segment_parts(ctx, start + i, f, FileMode::Full))
                     .collect();
                 if tx.send((start, end, segments)).is_err() {
                     return; // the writer stopped on an error
@@ -633,8 +644,10 @@ fn stream(
             }
         });
         for (start, end, segments) in rx {
-            for ((seg, tokens, problem), f) in segments.into_iter().zip(&files[start..end]) {
-                out.write_all(seg.as_bytes())?;
+            for ((parts, tokens, problem), f) in segments.into_iter().zip(&files[start..end]) {
+                for part in parts {
+                    out.write_all(part.as_bytes())?;
+                }
                 shown_tokens += tokens;
                 report.files.push(FileReport {
                     path: f.rel.clone(),

@@ -270,6 +270,7 @@ impl Renderer {
     }
 
     /// One file's segment. `index` is its position among the files written.
+    /// One file's part of the digest: its header, `content`, its footer.
     pub fn file(
         &self,
         index: usize,
@@ -279,15 +280,32 @@ impl Renderer {
         full_tokens: usize,
         content: &str,
     ) -> String {
+        let (head, body, tail) = self.file_parts(index, path, mode, tokens, full_tokens, content);
+        [head.as_str(), body.as_deref().unwrap_or(content), tail.as_str()].concat()
+    }
+
+    /// [`Self::file`] in three parts: what goes before the content, the
+    /// content as written if it is not `content` itself (escaped for JSON or
+    /// XML), and what goes after. A writer can then write a file's text
+    /// without copying it into one string with its header.
+    pub fn file_parts(
+        &self,
+        index: usize,
+        path: &str,
+        mode: FileMode,
+        tokens: usize,
+        full_tokens: usize,
+        content: &str,
+    ) -> (String, Option<String>, String) {
         let label = match mode {
             FileMode::Full => format!("{tokens} tokens"),
             FileMode::Outline => format!("outline, {tokens} tokens of {full_tokens}"),
             FileMode::PathOnly => "path only".into(),
         };
+        let nl = if content.ends_with('\n') || content.is_empty() { "" } else { "\n" };
         match self.format {
             Format::Text => {
-                let nl = if content.ends_with('\n') || content.is_empty() { "" } else { "\n" };
-                format!("{RULE}\nFILE: {path} ({label})\n{RULE}\n{content}{nl}\n")
+                (format!("{RULE}\nFILE: {path} ({label})\n{RULE}\n"), None, format!("{nl}\n"))
             }
             Format::Markdown => {
                 let fence = "`".repeat(longest_backtick_run(content).max(2) + 1);
@@ -296,8 +314,11 @@ impl Renderer {
                 } else {
                     fence_lang(path)
                 };
-                let nl = if content.ends_with('\n') || content.is_empty() { "" } else { "\n" };
-                format!("## {path}\n\n_{label}_\n\n{fence}{lang}\n{content}{nl}{fence}\n\n")
+                (
+                    format!("## {path}\n\n_{label}_\n\n{fence}{lang}\n"),
+                    None,
+                    format!("{nl}{fence}\n\n"),
+                )
             }
             Format::Xml => {
                 let mode = match mode {
@@ -305,11 +326,11 @@ impl Renderer {
                     FileMode::Outline => "outline",
                     FileMode::PathOnly => "path-only",
                 };
-                format!(
-                    "<file path=\"{}\" mode=\"{mode}\" tokens=\"{tokens}\">{}</file>\n",
-                    xml_escape(path),
-                    cdata(content)
-                )
+                let head = format!(
+                    "<file path=\"{}\" mode=\"{mode}\" tokens=\"{tokens}\">",
+                    xml_escape(path)
+                );
+                (head, Some(cdata(content)), "</file>\n".into())
             }
             Format::Json => {
                 #[derive(Serialize)]
@@ -319,11 +340,8 @@ impl Renderer {
                     tokens: usize,
                     content: &'a str,
                 }
-                format!(
-                    "{}{}",
-                    if index > 0 { "," } else { "" },
-                    json(&F { path, mode, tokens, content })
-                )
+                let head = if index > 0 { "," } else { "" };
+                (head.into(), Some(json(&F { path, mode, tokens, content })), String::new())
             }
         }
     }
