@@ -125,6 +125,12 @@ for n, (mean, mem, size, cpu) in rows.items():
     ratio = f"{suit[0] / mean:.3f}x" if suit else "-"
     ratio_cold = f"{cold[0] / mean:.3f}x" if cold else "-"
     print(f"{n:<12} {mean:>9.3f} {ratio:>10} {ratio_cold:>10} {cpu:>8.2f} {mem:>15.1f} {size / 1048576:>13.1f}")
+rw, yek = rows.get("read-write"), rows.get("yek")
+if rw and yek:
+    print()
+    print(f"floor: reading the files and writing one digest takes {rw[0] / yek[0]:.3f}x yek's time")
+    if cold:
+        print(f"a first run adds counting every token exactly: {cold[0] - rw[0]:.3f} s over that floor")
 targets = {"yek": 0.5, "yek-tokens": 0.5, "repomix": 0.05, "gitingest": 0.02, "read": 2.0, "read-write": 2.0}
 for label, row in (("suit (repeat run)", suit), ("suit-cold", cold), ("suit-stdout", rows.get("suit-stdout"))):
     if not row:
