@@ -1,4 +1,4 @@
-//! o200k pre-tokens of ASCII text, 64 bytes at a time.
+//! o200k and cl100k pre-tokens of ASCII text, 64 bytes at a time.
 //!
 //! The scanner in [`crate::tokens`] decides one pre-token at a time, with a
 //! branch on the class of each first byte and a loop over each run; on code
@@ -6,16 +6,17 @@
 //! classified into bit masks (one bit per byte, with SSE2 where there is
 //! one), and the start of every pre-token in it is computed from them at
 //! once, with shifts, carries and a bit reversal; the pre-tokens are then
-//! read off the mask. The rules are o200k's split pattern, alternative by
-//! alternative (see `O200K_SPLIT` in `tokens.rs`):
+//! read off the mask. The rules are the split patterns', alternative by
+//! alternative (see `O200K_SPLIT` and `CL100K_SPLIT` in `tokens.rs`):
 //!
-//! - words: a run of letters, cut where a lower case letter is followed by
-//!   an upper case one, takes a contraction (`'s`, `'ll`...) after it, and
-//!   the byte before it as a prefix when that byte is a blank or the only
-//!   symbol of its run (unless a space before that symbol took it);
+//! - words: a run of letters (o200k: cut where a lower case letter is
+//!   followed by an upper case one, with a contraction such as `'s` or `'ll`
+//!   after it) takes the byte before it as a prefix when that byte is a
+//!   blank or the only symbol of its run (unless a space before that symbol
+//!   took it); cl100k: a contraction is a pre-token of its own;
 //! - digits: runs cut every three digits;
-//! - symbols: a run, with a space before it, then any `\r`, `\n` and `/`
-//!   after it (which can take the first slashes of the next run);
+//! - symbols: a run, with a space before it, then any `\r`, `\n` (and, for
+//!   o200k, `/`) after it, which can take the first slashes of the next run;
 //! - whitespace: a run up to its last line break, then its blanks, the last
 //!   of which goes to the next pre-token.
 //!
@@ -196,8 +197,9 @@ pub(crate) enum Window {
     Scan(usize),
 }
 
-/// The o200k pre-token starts in `w`, whose first byte starts a pre-token.
-pub(crate) fn window(w: &[u8; WINDOW]) -> Window {
+/// The pre-token starts in `w`, whose first byte starts a pre-token, by
+/// o200k's pattern or (`cl100k`) by cl100k's.
+pub(crate) fn window(w: &[u8; WINDOW], cl100k: bool) -> Window {
     let m = masks(w);
     let letter = m.upper | m.lower;
     let whitespace = m.newline | m.blank;
@@ -217,11 +219,21 @@ pub(crate) fn window(w: &[u8; WINDOW]) -> Window {
     let mut limit =
         last_at_or_below(run_starts, first_non_ascii.min(64) - 1).min(first_non_ascii - 3);
 
-    // Contractions after a run of letters: `'s`, `'t`, `'m`, `'d` (two
-    // bytes), `'re`, `'ve`, `'ll` (three).
+    // Contractions: `'s`, `'t`, `'m`, `'d` (two bytes), `'re`, `'ve`, `'ll`
+    // (three). o200k: after a run of letters, as part of the word.
     let mut contracted = 0;
+    // cl100k: a pre-token of their own, where an apostrophe starts one (it
+    // starts a run of symbols, and no space before it took it); letters
+    // right after one start a word.
+    let mut after_contraction = 0;
     let after_letter = m.apostrophe & (letter << 1);
-    if after_letter != 0 {
+    let starts_symbols = m.apostrophe & !(symbol << 1) & !(m.space << 1);
+    if cl100k && starts_symbols != 0 {
+        let c = contraction_masks(w);
+        let two = starts_symbols & (c.one >> 1);
+        let three = starts_symbols & (((c.r_v & (c.e >> 1)) | (c.l & (c.l >> 1))) >> 1);
+        after_contraction = ((two << 2) | (three << 3)) & letter;
+    } else if !cl100k && after_letter != 0 {
         let c = contraction_masks(w);
         let two = after_letter & (c.one >> 1);
         let three = after_letter & (((c.r_v & (c.e >> 1)) | (c.l & (c.l >> 1))) >> 1);
@@ -237,10 +249,11 @@ pub(crate) fn window(w: &[u8; WINDOW]) -> Window {
     let lower = m.lower & !contracted;
     let symbol = symbol & !contracted;
 
-    // A run of symbols followed by a line break takes `[\r\n/]*` after it.
+    // A run of symbols followed by a line break takes `[\r\n/]*` (o200k) or
+    // `[\r\n]*` (cl100k) after it.
     let symbol_ends = symbol & !(symbol >> 1);
     let taken_from = (symbol_ends << 1) & m.newline;
-    let takeable = m.newline | m.slash;
+    let takeable = if cl100k { m.newline } else { m.newline | m.slash };
     let taken = ((takeable.wrapping_add(taken_from) ^ takeable) & takeable) | taken_from;
     let symbol = symbol & !taken;
     let whitespace = whitespace & !taken;
@@ -250,12 +263,13 @@ pub(crate) fn window(w: &[u8; WINDOW]) -> Window {
     let symbol_starts = symbol & !(symbol << 1);
     let lone_symbol = symbol_starts & !(symbol >> 1);
 
-    // Words: the first letter of a run, and an upper case letter after a
-    // lower case one; the byte before a run is its prefix when it is a
-    // blank or a lone symbol that no space took.
+    // Words: the first letter of a run, and (o200k) an upper case letter
+    // after a lower case one; the byte before a run is its prefix when it is
+    // a blank or a lone symbol that no space took.
     let first_letters = letter & !(letter << 1);
     let prefixed = first_letters & ((m.blank | (lone_symbol & !after_space)) << 1);
-    let word_starts = (first_letters & !prefixed) | (m.upper & !contracted & (lower << 1));
+    let case_change = if cl100k { 0 } else { m.upper & !contracted & (lower << 1) };
+    let word_starts = (first_letters & !prefixed) | case_change | after_contraction;
 
     // Whitespace: a run starts a pre-token, so do the blanks after its last
     // line break, and so does its last blank when something else follows.
