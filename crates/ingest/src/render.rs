@@ -269,8 +269,8 @@ impl Renderer {
         }
     }
 
-    /// One file's segment. `index` is its position among the files written.
-    /// One file's part of the digest: its header, `content`, its footer.
+    /// One file's segment: its header, `content`, its footer. `index` is its
+    /// position among the files written.
     pub fn file(
         &self,
         index: usize,
