@@ -414,6 +414,11 @@ pub fn ingest(
         None => CountCache::disabled(),
     };
     let (root, name, source) = resolve(options, progress)?;
+    // Packing ranks files by their git history: read it while the files are.
+    let git = options.token_budget.map(|_| {
+        let root = root.clone();
+        std::thread::spawn(move || rank::GitStats::read(&root))
+    });
     let walked = walk::walk(&root, &walk_config(options))?;
     progress(Progress::Walked { files: walked.files.len(), skipped: walked.skipped.len() });
 
@@ -470,7 +475,7 @@ pub fn ingest(
         None => stream(&ctx, &files, &mut report, out, progress)?,
         Some(budget) => {
             let named = walk_named(&options.named_files)?;
-            let git = rank::GitStats::read(&root);
+            let git = git.and_then(|h| h.join().ok()).unwrap_or_default();
             packed(&ctx, &files, budget, &named, &git, &mut report, out)?;
         }
     }
