@@ -177,6 +177,7 @@ pub fn run(args: IngestArgs, config_file: Option<&Path>) -> Result<ExitCode> {
             format!(", {} skipped", report.skipped.len())
         },
     );
+    print_largest(&report.files);
     if !report.is_complete() {
         for p in &report.problems {
             eprintln!("error: {p}");
@@ -185,6 +186,26 @@ pub fn run(args: IngestArgs, config_file: Option<&Path>) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Files shown in the largest digests' first lines: what to `--exclude`,
+/// or what `--tokens N` will shorten first.
+const LARGEST: usize = 5;
+
+/// Prints the files with the most tokens, with their share of the whole,
+/// when there are more than [`LARGEST`] files.
+fn print_largest(files: &[suit_ingest::FileReport]) {
+    if files.len() <= LARGEST {
+        return;
+    }
+    let total: usize = files.iter().map(|f| f.full_tokens).sum();
+    let mut largest: Vec<_> = files.iter().collect();
+    largest.sort_by(|a, b| b.full_tokens.cmp(&a.full_tokens).then_with(|| a.path.cmp(&b.path)));
+    eprintln!("largest files:");
+    for f in &largest[..LARGEST] {
+        let share = 100.0 * f.full_tokens as f64 / total.max(1) as f64;
+        eprintln!("  {:>9} tokens {share:>5.1}%  {}", f.full_tokens, f.path);
+    }
 }
 
 /// The tokenizer named by `--tokenizer`: a built-in one, or a local model's.

@@ -220,6 +220,24 @@ fn ingest_writes_into_a_pipe_and_atomically_into_a_file() {
 }
 
 #[test]
+fn ingest_names_the_largest_files_on_stderr() {
+    let files: Vec<(String, String)> =
+        (1..=7).map(|i| (format!("f{i}.txt"), "word ".repeat(i * 10))).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let home = Home::with_files(&files);
+    let out = home.suit(&["ingest", "."], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let listed: Vec<&str> = err
+        .lines()
+        .skip_while(|l| *l != "largest files:")
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(listed, ["f7.txt", "f6.txt", "f5.txt", "f4.txt", "f3.txt"], "{err}");
+}
+
+#[test]
 fn ingest_counts_with_a_local_models_tokenizer() {
     let code = "fn main() {\n    println!(\"héllo, wörld\");\n}\n";
     let config = format!("[backends.local]\nmodel = \"{SMOL}\"\n");
