@@ -150,6 +150,18 @@ impl PieceCounts {
     }
 }
 
+/// `LOW_BYTES[n]` keeps the low `n` bytes of a `u128` (a table load is
+/// cheaper than a variable 128-bit shift).
+static LOW_BYTES: [u128; 16] = {
+    let mut t = [0u128; 16];
+    let mut n = 1;
+    while n < 16 {
+        t[n] = (1u128 << (8 * n)) - 1;
+        n += 1;
+    }
+    t
+};
+
 /// Packs `bytes[start..end]` (at most 15 bytes), with its length, into a key
 /// that no other piece shares.
 #[inline]
@@ -160,7 +172,7 @@ fn small_key(bytes: &[u8], start: usize, end: usize) -> u128 {
         // One unaligned load, masked to the piece.
         Some(window) => {
             let all = u128::from_le_bytes(window.try_into().expect("16 bytes"));
-            all & ((1u128 << (8 * len)) - 1)
+            all & LOW_BYTES[len]
         }
         None => {
             let mut key = [0u8; 16];
@@ -255,31 +267,35 @@ fn for_each_piece(
     // Windows of 64 bytes where they decide, else the scanner up to here.
     let mut scan_to = 0;
     let cl100k = kind == TokenizerKind::Cl100k;
+    // Starts from the last window not yet reached, relative to `base`. One
+    // place calls `f`, so that it is inlined.
+    let (mut pending, mut base) = (0u64, 0);
     while pos < bytes.len() {
-        if pos >= scan_to {
-            let Some(window) = bytes.get(pos..pos + bitsplit::WINDOW) else {
-                scan_to = usize::MAX;
-                continue;
-            };
-            match bitsplit::window(window.try_into().expect("a window"), cl100k) {
-                Window::Starts(starts) => {
-                    let mut rest = starts & !1;
-                    let mut start = pos;
-                    while rest != 0 {
-                        let end = pos + rest.trailing_zeros() as usize;
-                        f(start, end);
-                        start = end;
-                        rest &= rest - 1;
+        let end = if pending != 0 {
+            let end = base + pending.trailing_zeros() as usize;
+            pending &= pending - 1;
+            end
+        } else {
+            if pos >= scan_to {
+                match bytes.get(pos..pos + bitsplit::WINDOW) {
+                    Some(window) => {
+                        match bitsplit::window(window.try_into().expect("a window"), cl100k) {
+                            Window::Starts(starts) => {
+                                (pending, base) = (starts & !1, pos);
+                                continue;
+                            }
+                            Window::Scan(n) => scan_to = pos + n,
+                        }
                     }
-                    pos = start;
-                    continue;
+                    None => scan_to = usize::MAX,
                 }
-                Window::Scan(n) => scan_to = pos + n,
             }
-        }
-        let end = match ascii_piece(kind, bytes, pos) {
-            Some(end) => end,
-            None => regex_piece(re.get_or_insert_with(|| kind.split_regex().clone()), text, pos),
+            match ascii_piece(kind, bytes, pos) {
+                Some(end) => end,
+                None => {
+                    regex_piece(re.get_or_insert_with(|| kind.split_regex().clone()), text, pos)
+                }
+            }
         };
         f(pos, end);
         pos = end;
