@@ -28,10 +28,9 @@ pub(crate) fn classify(bytes: Vec<u8>) -> Content {
             return Content::Binary
         }
         content_inspector::ContentType::BINARY => return Content::Binary,
+        // `inspect` looks for NUL bytes only when there is no byte order mark.
+        content_inspector::ContentType::UTF_8_BOM if memchr_nul(head) => return Content::Binary,
         _ => {}
-    }
-    if memchr_nul(head) {
-        return Content::Binary;
     }
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(_) => bytes[3..].to_vec(),
@@ -108,6 +107,9 @@ mod tests {
         let noise: Vec<u8> =
             (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 | 0x80).collect();
         assert!(matches!(classify(noise), Content::Binary));
+        // A UTF-8 byte order mark does not make NUL bytes text.
+        assert!(matches!(classify(b"\xEF\xBB\xBFdata\0\0\x01\x02".to_vec()), Content::Binary));
+        assert!(matches!(classify(b"\xEF\xBB\xBFplain text\n".to_vec()), Content::Text { .. }));
     }
 
     #[test]
