@@ -77,8 +77,8 @@ struct ThreadState {
 /// of up to 15 bytes with one load and no branch on their length.
 #[derive(Default)]
 struct PieceCounts {
-    /// [`FRONT_SLOTS`] entries (allocated on first use): a [`small_key`] in
-    /// the low 124 bits, its count in the top 4.
+    /// [`FRONT_SLOTS`] entries (allocated by [`Self::trim`]): a
+    /// [`small_key`] in the low 124 bits, its count in the top 4.
     front: Vec<u128>,
     /// 3 to 7 bytes (most pre-tokens): a smaller key keeps the map in cache.
     short: FxHashMap<u64, u32>,
@@ -89,13 +89,11 @@ struct PieceCounts {
 
 impl PieceCounts {
     /// The count of `bytes[start..end]`, from the cache or from `vocab`.
+    /// [`Self::trim`] must have run first.
     #[inline]
     fn count(&mut self, vocab: &Vocab, bytes: &[u8], start: usize, end: usize) -> usize {
         if end - start > 15 {
             return self.count_in_maps(vocab, bytes, start, end);
-        }
-        if self.front.is_empty() {
-            self.front = vec![0; FRONT_SLOTS];
         }
         let key = small_key(bytes, start, end);
         let mixed = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -137,7 +135,12 @@ impl PieceCounts {
         }
     }
 
+    /// Readies the caches for a text: allocates the front table the first
+    /// time, and clears maps that grew too large.
     fn trim(&mut self) {
+        if self.front.is_empty() {
+            self.front = vec![0; FRONT_SLOTS];
+        }
         if self.short.len() > CACHE_LIMIT {
             self.short.clear();
         }
