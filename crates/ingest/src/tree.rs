@@ -3,9 +3,16 @@
 use std::cmp::Ordering;
 
 /// Orders `/`-separated paths component by component, so that a directory's
-/// contents stay together (`a/b` sorts before `a.c`).
+/// contents stay together (`a/b` sorts before `a.c`). That is byte order with
+/// `/` below every other byte, compared without splitting: sorting a large
+/// tree's paths by splitting them took a tenth of a repeat run's work.
 pub(crate) fn path_order(a: &str, b: &str) -> Ordering {
-    a.split('/').cmp(b.split('/'))
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let rank = |c: u8| if c == b'/' { 0 } else { c };
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => rank(a[i]).cmp(&rank(b[i])),
+        None => a.len().cmp(&b.len()),
+    }
 }
 
 #[derive(Debug)]
@@ -71,6 +78,14 @@ fn write_children(node: &Node<'_>, prefix: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 2000, failure_persistence: None, ..Default::default() })]
+        #[test]
+        fn orders_as_the_components_do(a in "[a./_-]{0,3}(/[a./_-]{1,3}){0,3}", b in "[a./_-]{0,3}(/[a./_-]{1,3}){0,3}") {
+            proptest::prop_assert_eq!(path_order(&a, &b), a.split('/').cmp(b.split('/')), "{:?} {:?}", a, b);
+        }
+    }
 
     #[test]
     fn orders_by_component() {
