@@ -649,7 +649,8 @@ mod tests {
 
     const KINDS: [TokenizerKind; 2] = [TokenizerKind::O200k, TokenizerKind::Cl100k];
 
-    /// The pre-tokens of `text`, found with the ASCII scanner where it can.
+    /// The pre-tokens of `text`, found as counting finds them (windows, then
+    /// the scanner, then the regex).
     fn pieces(kind: TokenizerKind, text: &str) -> Vec<String> {
         let mut out = Vec::new();
         for_each_piece(kind, &mut None, text, |a, b| out.push(text[a..b].to_string()));
