@@ -188,8 +188,8 @@ pub fn run(args: IngestArgs, config_file: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Files shown in the largest digests' first lines: what to `--exclude`,
-/// or what `--tokens N` will shorten first.
+/// How many of the files with the most tokens the summary names: what to
+/// `--exclude`, or what `--tokens N` shortens first.
 const LARGEST: usize = 5;
 
 /// Prints the files with the most tokens, with their share of the whole,

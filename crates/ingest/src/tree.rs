@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 /// Orders `/`-separated paths component by component, so that a directory's
 /// contents stay together (`a/b` sorts before `a.c`). That is byte order with
 /// `/` below every other byte, compared without splitting: sorting a large
-/// tree's paths by splitting them took a tenth of a repeat run's work.
+/// tree's paths by splitting them took a fifth of a repeat run's work.
 pub(crate) fn path_order(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let rank = |c: u8| if c == b'/' { 0 } else { c };
