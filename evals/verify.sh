@@ -32,10 +32,12 @@ problems = []
 for key in ("task", "check", "protected", "language", "kind"):
     if key not in t:
         problems.append(f"missing `{key}`")
-if t.get("language") not in ("python", "rust"):
-    problems.append("language must be python or rust")
+if t.get("language") not in ("python", "rust", "javascript"):
+    problems.append("language must be python, rust or javascript")
 if t.get("kind") not in ("bug", "feature"):
     problems.append("kind must be bug or feature")
+if "set" in t and t["set"] != "holdout":
+    problems.append("set must be holdout (or left out for the tuning set)")
 repo = os.path.join(task_dir, "repo")
 for f in t.get("files", []) + t.get("protected", []):
     if not os.path.isfile(os.path.join(repo, f)):
