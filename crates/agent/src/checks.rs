@@ -67,7 +67,8 @@ pub struct CheckOutcome {
     pub command: String,
     /// How it ended.
     pub status: CheckStatus,
-    /// Combined stdout and stderr, trimmed by [`trim_output`].
+    /// Combined stdout and stderr: its error lines and its end, at most
+    /// about 400 lines and 64 KiB (see [`trim_output`]).
     pub output: String,
     /// Wall time.
     pub duration: Duration,
@@ -82,9 +83,17 @@ impl CheckOutcome {
     }
 }
 
-/// Most bytes of output kept from a check (the rest is dropped while
-/// reading, so a chatty command cannot exhaust memory).
+/// Most bytes of output read from a check (the rest is drained and
+/// dropped while reading, so a chatty command cannot exhaust memory).
 const MAX_CAPTURE: usize = 4 << 20;
+
+/// Lines of a check's output kept in its outcome: enough for a test-output
+/// parser to find every failure of a typical run; the loop shows the model
+/// far less.
+const KEPT_LINES: usize = 400;
+
+/// Bytes of a check's output kept in its outcome (the end is kept).
+const KEPT_BYTES: usize = 64 << 10;
 
 /// Whether `unshare --net` works here (it needs user namespaces).
 fn can_isolate_network() -> bool {
@@ -165,11 +174,11 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
             } else {
                 CheckStatus::Failed { code: status.code() }
             };
-            outcome(status, trim_output(&text, 60))
+            outcome(status, kept_output(&text))
         }
         Ok((Err(e), text)) => outcome(
             CheckStatus::NotStarted { reason: format!("waiting for the check failed: {e}") },
-            trim_output(&text, 60),
+            kept_output(&text),
         ),
         Err(_) => {
             if let Some(pgid) = pgid {
@@ -200,6 +209,21 @@ async fn read_capped(mut reader: impl tokio::io::AsyncRead + Unpin) -> String {
         }
     }
     String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// What an outcome keeps of a check's output: [`trim_output`] to
+/// [`KEPT_LINES`], then at most [`KEPT_BYTES`] from the end (a single
+/// enormous line is cut too).
+fn kept_output(text: &str) -> String {
+    let trimmed = trim_output(text, KEPT_LINES);
+    if trimmed.len() <= KEPT_BYTES {
+        return trimmed;
+    }
+    let mut cut = trimmed.len() - KEPT_BYTES;
+    while !trimmed.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("[... {cut} bytes omitted ...]\n{}", &trimmed[cut..])
 }
 
 /// Keeps what matters of a check's output within about `max_lines` lines:

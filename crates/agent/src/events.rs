@@ -47,7 +47,7 @@ pub enum Event {
         /// The new text.
         text: String,
     },
-    /// The model's reply for this step.
+    /// A reply of the model for this step (one per candidate).
     Proposal {
         /// Step number.
         step: u32,
@@ -55,6 +55,9 @@ pub enum Event {
         format: String,
         /// The raw reply.
         text: String,
+        /// Which candidate of the try it is (0: the first, greedy one).
+        #[serde(default)]
+        candidate: u32,
     },
     /// A reply that could not be applied; it goes back to the model.
     EditFailed {
@@ -64,6 +67,33 @@ pub enum Event {
         reason: String,
         /// How many times this step has gone back to the model.
         reflection: u32,
+        /// Which candidate of the try it was.
+        #[serde(default)]
+        candidate: u32,
+    },
+    /// A candidate edit was checked in a scratch copy of the workspace
+    /// (the real files are untouched until one is chosen).
+    CandidateChecked {
+        /// Step number.
+        step: u32,
+        /// Which candidate.
+        candidate: u32,
+        /// Whether every check passed.
+        passed: bool,
+        /// Failing tests, when the output was understood.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        failing: Option<usize>,
+        /// Added plus removed lines.
+        changed_lines: usize,
+    },
+    /// A step was not kept, and the next one asks differently.
+    StrategyChanged {
+        /// The step that was not kept.
+        step: u32,
+        /// The strategy of the next step.
+        strategy: String,
+        /// Why the step was not kept.
+        reason: String,
     },
     /// The change a proposal makes.
     Diff {
@@ -75,6 +105,12 @@ pub enum Event {
         diff: String,
         /// Added plus removed lines.
         changed_lines: usize,
+        /// The candidate it comes from.
+        #[serde(default)]
+        candidate: u32,
+        /// Whether it passed the checks in a scratch copy.
+        #[serde(default)]
+        verified: bool,
     },
     /// Who decided about a step, and what.
     Approval {
@@ -324,8 +360,25 @@ mod tests {
                 budget: 4096,
             },
             Event::ReplyDelta { step: 1, text: "Plan: ".into() },
-            Event::Proposal { step: 1, format: "search_replace".into(), text: "...".into() },
-            Event::EditFailed { step: 1, reason: "no match".into(), reflection: 1 },
+            Event::Proposal {
+                step: 1,
+                format: "search_replace".into(),
+                text: "...".into(),
+                candidate: 1,
+            },
+            Event::EditFailed { step: 1, reason: "no match".into(), reflection: 1, candidate: 2 },
+            Event::CandidateChecked {
+                step: 1,
+                candidate: 0,
+                passed: false,
+                failing: Some(2),
+                changed_lines: 4,
+            },
+            Event::StrategyChanged {
+                step: 1,
+                strategy: "other edit format".into(),
+                reason: "2 tests still failed".into(),
+            },
             Event::Diff {
                 step: 1,
                 files: vec![FileSummary {
@@ -336,6 +389,8 @@ mod tests {
                 }],
                 diff: "-a\n+b\n".into(),
                 changed_lines: 2,
+                candidate: 0,
+                verified: true,
             },
             Event::Approval {
                 step: 1,
@@ -410,6 +465,8 @@ mod tests {
                 "reply_delta",
                 "proposal",
                 "edit_failed",
+                "candidate_checked",
+                "strategy_changed",
                 "diff",
                 "approval",
                 "applied",

@@ -1,13 +1,15 @@
 //! The partial-autonomy loop of suit (the "suit" a developer wears).
 //!
 //! [`run`] is the loop: for each step it picks the files in play, assembles
-//! the context (`suit-context`), asks the model for an edit in a format it
-//! can write reliably (`suit-edit`, grammar-constrained with the embedded
-//! model), sends failures back as feedback, holds the change to the
-//! [`Autonomy`] slider, the [`Leash`] and the policy [`Policy`] gate, has a
-//! person or the project's checks ([`run_check`]) verify it, and writes it
-//! as a checkpoint that `suit undo` restores (`suit-store`). A step that
-//! breaks the checks at `auto` is rolled back and its failure fed back.
+//! the context (`suit-context`), asks the model for several candidate edits
+//! at once in a format it can write reliably (`suit-edit`,
+//! grammar-constrained with the embedded model), checks each candidate in a
+//! scratch copy with the project's checks ([`run_check`]) and keeps the best,
+//! holds it to the [`Autonomy`] slider, the [`Leash`] and the policy
+//! [`Policy`] gate, has a person or the checks verify it, and writes it as a
+//! checkpoint that `suit undo` restores (`suit-store`). Test output is parsed
+//! ([`parse_test_output`]) so the next try is told which test failed, where
+//! and why; a step that is not kept makes the next one ask differently.
 //! Every event goes to an [`EventSink`] and the session's journal.
 
 mod autonomy;
@@ -15,7 +17,11 @@ mod checks;
 mod events;
 mod gate;
 mod leash;
+mod prompts;
 mod run;
+mod scratch;
+mod strategy;
+mod testout;
 
 pub use autonomy::{Autonomy, UnknownAutonomy};
 pub use checks::{run_check, trim_output, Check, CheckOutcome, CheckStatus};
@@ -25,4 +31,6 @@ pub use events::{
 };
 pub use gate::{check_path, Action, Policy, Verdict};
 pub use leash::{Leash, LeashStop, StepTooLarge, Tally};
+pub use prompts::PLAN_MAX_CHARS;
 pub use run::{run, validate, NoPerson, Review, Reviewer, RunConfig, RunError, RunSummary};
+pub use testout::{parse_test_output, Runner, TestFailure, TestReport};

@@ -126,6 +126,8 @@ fn config(autonomy: Autonomy, root: &Path) -> RunConfig {
         max_output_tokens: 512,
         cwd: root.to_path_buf(),
         model_name: "scripted".into(),
+        candidates: 1,
+        seed: 0,
     }
 }
 
@@ -141,7 +143,7 @@ fn count(events: &[Event], pred: impl Fn(&Event) -> bool) -> usize {
 }
 
 #[tokio::test]
-async fn auto_rolls_back_a_step_that_breaks_the_checks_and_feeds_the_failure_back() {
+async fn auto_checks_a_candidate_in_a_scratch_copy_and_feeds_its_failure_back() {
     let r = repo(&[("calc.py", BUGGY)]);
     let model = ScriptedModel::new(&[&whole(WRONG), &whole(FIXED)]);
     let mut sink = MemorySink::default();
@@ -151,13 +153,21 @@ async fn auto_rolls_back_a_step_that_breaks_the_checks_and_feeds_the_failure_bac
     assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
     assert_eq!(summary.applied, 1);
     assert_eq!(summary.calls, 2);
+    assert_eq!(summary.first_candidate_passed, Some(false));
     assert_eq!(r.read("calc.py"), FIXED);
-    assert_eq!(count(events, |e| matches!(e, Event::RolledBack { step: 1, .. })), 1);
+    // The wrong change failed in the scratch copy and never reached the
+    // real file: nothing was applied or rolled back at step 1.
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::CandidateChecked { step: 1, candidate: 0, passed: false, .. }
+    )));
+    assert!(!events.iter().any(|e| matches!(e, Event::Applied { step: 1, .. })));
+    assert_eq!(count(events, |e| matches!(e, Event::RolledBack { .. })), 0);
     assert!(events.iter().any(|e| matches!(
         e,
         Event::Approval { step: 2, decision: Decision::Accepted, by: Approver::Checks }
     )));
-    // The checks ran before any change (step 0), after step 1 and step 2.
+    // The real checks ran before any change (step 0) and after step 2.
     let checks: Vec<u32> = events
         .iter()
         .filter_map(|e| match e {
@@ -165,20 +175,41 @@ async fn auto_rolls_back_a_step_that_breaks_the_checks_and_feeds_the_failure_bac
             _ => None,
         })
         .collect();
-    assert_eq!(checks, [0, 1, 2]);
-    // The second request carries the failure and the rollback, and the file
-    // as it is on disk again (the wrong change is gone).
+    assert_eq!(checks, [0, 2]);
+    // The second request carries the output of the files as they are, and
+    // a note on what the tried change did.
     let second = &model.requests()[1];
     let context = &second.messages[1].content;
-    // The check output shown is that of the files as they are again (the
-    // rolled-back change's output is only quoted in the note).
     let (output, note) = context.split_once("## Earlier steps").expect("a note on step 1");
     assert!(output.contains("calc.py has:    return a - b"), "{context}");
     assert!(!output.contains("return a * b"), "{context}");
-    assert!(note.contains("rolled back"), "{context}");
+    assert!(note.contains("Step 1 tried"), "{context}");
     assert!(note.contains("calc.py has:    return a * b"), "the note quotes what broke: {context}");
+    // The retry asks differently: not greedy this time.
+    assert_ne!(model.requests()[0].sampling.temperature, second.sampling.temperature);
     // Undo restores the exact original bytes.
     r.ws.undo(1, false).unwrap();
+    assert_eq!(r.read("calc.py"), BUGGY);
+}
+
+#[tokio::test]
+async fn a_step_the_real_checks_reject_is_rolled_back() {
+    // The scratch copy holds only the files the ignore rules keep: here the
+    // check also fails on an ignored file it finds only in the real folder.
+    let r = repo(&[("calc.py", BUGGY), (".gitignore", "broken.flag\n"), ("broken.flag", "")]);
+    let model = ScriptedModel::new(&[&whole(FIXED)]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.checks = vec![Check::new(
+        "test ! -e broken.flag && grep -q 'return a + b' calc.py || { echo 'FAIL: broken'; exit 1; }",
+    )];
+    cfg.leash.max_steps = 1;
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let events = &sink.events;
+    assert!(events.iter().any(|e| matches!(e, Event::CandidateChecked { passed: true, .. })));
+    assert_eq!(count(events, |e| matches!(e, Event::Applied { step: 1, .. })), 1);
+    assert_eq!(count(events, |e| matches!(e, Event::RolledBack { step: 1, .. })), 1);
+    assert_eq!(summary.outcome, Outcome::BudgetExhausted, "{events:#?}");
     assert_eq!(r.read("calc.py"), BUGGY);
 }
 
@@ -221,17 +252,53 @@ async fn bad_replies_go_back_as_feedback_and_leave_files_untouched() {
 }
 
 #[tokio::test]
-async fn the_same_failing_proposal_twice_stops_the_run() {
+async fn a_change_that_failed_before_is_not_checked_again() {
     let r = repo(&[("calc.py", BUGGY)]);
     let model = ScriptedModel::new(&[&whole(WRONG), &whole(WRONG), &whole(FIXED)]);
     let mut sink = MemorySink::default();
     let cfg = config(Autonomy::Auto, r.dir.path());
     let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("calc.py"), FIXED);
+    let repeated = sink.events.iter().find_map(|e| match e {
+        Event::EditFailed { step: 2, reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(repeated.expect("the repeat was refused").contains("already failed"));
+    let checked = count(&sink.events, |e| matches!(e, Event::CandidateChecked { .. }));
+    assert_eq!(checked, 2, "the wrong change was checked once, the fix once");
+}
+
+#[tokio::test]
+async fn the_run_stops_only_when_every_strategy_was_tried_and_says_which() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    // One wrong change, then replies that are no edit at all.
+    let model = ScriptedModel::new(&[&whole(WRONG)]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.leash.max_reflections = 0;
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
     let (outcome, stop) = finished(&sink.events);
     assert_eq!(outcome, Outcome::ChecksFailing);
-    assert!(matches!(stop, Some(LeashStop::Repeated { .. })), "{stop:?}");
-    assert_eq!(summary.calls, 2, "stopped instead of asking a third time");
-    assert_eq!(r.read("calc.py"), BUGGY, "both tries were rolled back");
+    let Some(LeashStop::Repeated { reason }) = stop else { panic!("{stop:?}") };
+    for name in ["first try", "failing assertion named", "other edit format", "hotter sampling"] {
+        assert!(reason.contains(name), "{reason}");
+        assert!(summary.strategies.iter().any(|s| s == name), "{:?}", summary.strategies);
+    }
+    assert_eq!(summary.steps, 4, "one step per strategy that applies");
+    // No two requests were the same.
+    let requests = model.requests();
+    for (i, a) in requests.iter().enumerate() {
+        for b in &requests[i + 1..] {
+            assert!(
+                a.messages != b.messages || a.sampling != b.sampling,
+                "a retry repeated a request"
+            );
+        }
+    }
+    // The other format was asked for: SEARCH/REPLACE blocks.
+    assert!(requests[2].messages[0].content.contains("SEARCH/REPLACE"));
+    assert_eq!(r.read("calc.py"), BUGGY);
 }
 
 #[tokio::test]
@@ -296,8 +363,10 @@ async fn a_hanging_check_times_out_and_the_step_is_rolled_back() {
         .iter()
         .filter(|e| matches!(e, Event::CheckResult { outcome, .. } if outcome.status == CheckStatus::TimedOut))
         .count();
-    assert_eq!(timed_out, 2, "before the change and after it");
-    assert_eq!(count(&sink.events, |e| matches!(e, Event::RolledBack { .. })), 1);
+    assert_eq!(timed_out, 1, "before the change");
+    // The candidate's check timed out in the scratch copy: it was not kept.
+    assert!(sink.events.iter().any(|e| matches!(e, Event::CandidateChecked { passed: false, .. })));
+    assert_eq!(count(&sink.events, |e| matches!(e, Event::Applied { .. })), 0);
     assert_eq!(r.read("calc.py"), BUGGY);
 }
 
@@ -443,6 +512,7 @@ async fn jsonl_events_follow_the_schema() {
             "context_summary",
             "usage",
             "proposal",
+            "candidate_checked",
             "diff",
             "applied",
             "check_result",
@@ -464,7 +534,9 @@ async fn jsonl_events_follow_the_schema() {
     assert!(sources.contains(&"memory"), "pinned facts are in every step's context: {sources:?}");
     assert!(model.requests()[0].messages[1].content.contains("Keep functions pure."));
     assert!(summary["tokens"].as_u64().unwrap() <= summary["budget"].as_u64().unwrap());
-    let diff = &lines[6];
+    assert_eq!(lines[6]["passed"], true);
+    let diff = &lines[7];
+    assert_eq!(diff["verified"], true);
     assert_eq!(diff["changed_lines"], 2);
     assert_eq!(diff["files"][0]["path"], "calc.py");
     let end = lines.last().unwrap();
@@ -616,8 +688,10 @@ async fn repo_level_takes_reviewed_steps_until_done_and_runs_no_commands() {
     assert_eq!(
         count(&sink.events, |e| matches!(e, Event::CheckResult { .. })),
         0,
-        "below auto, suit runs no command by itself"
+        "below auto, suit runs no command on the real files"
     );
+    // The candidate was checked in a scratch copy and shown as verified.
+    assert!(sink.events.iter().any(|e| matches!(e, Event::Diff { verified: true, .. })));
     // Step 2 was told it may answer DONE; step 1 was not.
     let requests = model.requests();
     assert!(!requests[0].messages[0].content.contains("DONE"));

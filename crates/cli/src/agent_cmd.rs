@@ -17,7 +17,7 @@ use suit_model::{BackendKind, CompletionRequest, Model, Sampling, Task};
 use suit_store::{SqliteStore, Step, Workspace};
 
 use crate::review::{TerminalReviewer, TerminalView};
-use crate::talk::{route, Routed};
+use crate::talk::{route_tuned, Routed};
 
 /// Model selection shared by the agent commands.
 #[derive(Args, Clone, Default)]
@@ -57,6 +57,21 @@ pub struct LeashArgs {
     /// Most tokens of one reply.
     #[arg(long, default_value_t = 2048)]
     max_output_tokens: u32,
+    /// Candidate edits decoded together at each try and checked in a
+    /// scratch copy when checks are configured (default: 4 with checks,
+    /// else 1).
+    #[arg(long)]
+    candidates: Option<usize>,
+    /// Seed of the sampled candidates (the same seed repeats a run).
+    #[arg(long, default_value_t = 0)]
+    seed: u32,
+}
+
+impl LeashArgs {
+    /// Candidates per try for a run with `checks`.
+    fn candidates(&self, checks: &[Check]) -> usize {
+        self.candidates.unwrap_or(if checks.is_empty() { 1 } else { RunConfig::DEFAULT_CANDIDATES })
+    }
 }
 
 /// `suit run` arguments.
@@ -156,12 +171,44 @@ struct Engine {
     max_output_tokens: u32,
 }
 
+/// The default context window of an embedded model, in tokens.
+const EMBEDDED_WINDOW: u32 = 8192;
+
 impl Engine {
-    fn open(config_file: Option<&Path>, choice: &ModelChoice, role: Task) -> Result<Self> {
-        let routed = route(config_file, choice.backend.as_deref(), choice.model.as_deref(), role)?;
+    /// Routes the role's model. An embedded engine is sized for `runs` runs
+    /// at once of `candidates` sequences each: one slot per sequence (unless
+    /// `parallel` is configured) and a window per run in its pool of cells.
+    fn open(
+        config_file: Option<&Path>,
+        choice: &ModelChoice,
+        role: Task,
+        runs: usize,
+        candidates: usize,
+    ) -> Result<Self> {
+        let runs = runs.max(1);
+        let tune = |backend: &mut suit_model::BackendConfig| {
+            if backend.kind != BackendKind::Embedded {
+                return;
+            }
+            let sequences = (runs * candidates).max(4) as u32;
+            backend.parallel.get_or_insert(sequences);
+            let window = backend.ctx_size.unwrap_or(EMBEDDED_WINDOW);
+            backend.ctx_size = Some(window * runs as u32);
+        };
+        let routed = route_tuned(
+            config_file,
+            choice.backend.as_deref(),
+            choice.model.as_deref(),
+            role,
+            &tune,
+        )?;
         let (name, backend) = &routed.first;
         let embedded = backend.kind == BackendKind::Embedded;
-        let window = backend.ctx_size.map(|n| n as usize).unwrap_or(8192);
+        let window = match backend.ctx_size {
+            Some(n) if embedded => n as usize / runs,
+            Some(n) => n as usize,
+            None => EMBEDDED_WINDOW as usize,
+        };
         Ok(Engine {
             window,
             // Embedded models are small here (the catalog's are 0.5-1.5B): they
@@ -176,6 +223,7 @@ impl Engine {
 
     /// A run's configuration for this model: the context budget is the
     /// window less the reply's room and the system prompt's.
+    #[allow(clippy::too_many_arguments)]
     fn run_config(
         &self,
         task: String,
@@ -184,6 +232,8 @@ impl Engine {
         checks: Vec<Check>,
         leash: Leash,
         cwd: PathBuf,
+        candidates: usize,
+        seed: u32,
     ) -> RunConfig {
         let max_output_tokens = self.max_output_tokens;
         RunConfig {
@@ -198,6 +248,8 @@ impl Engine {
             max_output_tokens,
             cwd,
             model_name: self.name.clone(),
+            candidates,
+            seed,
         }
     }
 
@@ -265,11 +317,13 @@ fn autonomy(text: &str) -> Result<Autonomy> {
 pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> {
     let task = args.task.join(" ");
     let root = crate::steps::repo_root()?;
-    let mut engine = Engine::open(config_file, &args.model, Task::Edit)?;
-    engine.max_output_tokens = args.leash.max_output_tokens;
-    let agent = engine.routed.config.agent.clone();
-    let level = autonomy(args.autonomy.as_deref().or(agent.autonomy.as_deref()).unwrap_or("repo"))?;
+    let agent = crate::config::load(config_file)?.agent;
     let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
+    let checks = checks(&commands, args.leash.check_timeout.or(agent.check_timeout));
+    let candidates = args.leash.candidates(&checks);
+    let mut engine = Engine::open(config_file, &args.model, Task::Edit, 1, candidates)?;
+    engine.max_output_tokens = args.leash.max_output_tokens;
+    let level = autonomy(args.autonomy.as_deref().or(agent.autonomy.as_deref()).unwrap_or("repo"))?;
     let files: Vec<Target> = args.file.iter().map(|f| parse_target(f)).collect::<Result<_>>()?;
     // Paths are relative to the repository root; accept ones relative to the
     // current directory too.
@@ -289,9 +343,11 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
         task,
         level,
         files,
-        checks(&commands, args.leash.check_timeout.or(agent.check_timeout)),
+        checks,
         leash(&args.leash, &agent),
         cwd,
+        candidates,
+        args.leash.seed,
     );
     let ws = open_workspace(&root)?;
     suit_agent::validate(&config, &ws)?;
@@ -383,7 +439,8 @@ pub async fn demo(args: DemoArgs, config_file: Option<&Path>) -> Result<ExitCode
     if !args.json {
         eprintln!("suit demo: a project with a failing test in {}\n", root.display());
     }
-    let engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    let candidates = RunConfig::DEFAULT_CANDIDATES;
+    let engine = Engine::open(config_file, &args.model, Task::Edit, 1, candidates)?;
     let config = engine.run_config(
         "is_leap_year gets century years wrong; make the tests pass.".into(),
         Autonomy::Auto,
@@ -391,6 +448,8 @@ pub async fn demo(args: DemoArgs, config_file: Option<&Path>) -> Result<ExitCode
         vec![Check::new("python3 -m unittest -q")],
         Leash::default(),
         root.clone(),
+        candidates,
+        0,
     );
     let ws = open_workspace(&root)?;
     if !args.json {
@@ -432,7 +491,7 @@ pub async fn complete(args: CompleteArgs, config_file: Option<&Path>) -> Result<
         )
     })?;
     let (prefix, suffix) = text.split_at(offset);
-    let engine = Engine::open(config_file, &args.model, Task::Fim)?;
+    let engine = Engine::open(config_file, &args.model, Task::Fim, 1, 1)?;
     let request = CompletionRequest {
         sampling: Sampling { max_tokens: args.max_tokens, ..Sampling::default() },
         ..CompletionRequest::fim(prefix, suffix)
@@ -525,6 +584,9 @@ struct EvalTask {
     language: Option<String>,
     #[serde(default)]
     kind: Option<String>,
+    /// `holdout` for the tasks never tuned on; absent for the rest.
+    #[serde(default)]
+    set: Option<String>,
 }
 
 /// The result of one eval task.
@@ -533,9 +595,13 @@ struct EvalResult {
     name: String,
     language: Option<String>,
     kind: Option<String>,
+    set: String,
     passed: bool,
+    /// Whether the first candidate of the first try passed the checks.
+    first_candidate_passed: Option<bool>,
     outcome: suit_agent::Outcome,
     tries: u32,
+    replies: u32,
     applicable: u32,
     steps: u32,
     tokens: u64,
@@ -564,7 +630,9 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
         );
     }
     let level = autonomy(&args.autonomy)?;
-    let mut engine = Engine::open(config_file, &args.model, Task::Edit)?;
+    let candidates = args.leash.candidates.unwrap_or(RunConfig::DEFAULT_CANDIDATES);
+    let jobs = args.jobs.max(1);
+    let mut engine = Engine::open(config_file, &args.model, Task::Edit, jobs, candidates)?;
     engine.max_output_tokens = args.leash.max_output_tokens;
     eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name, level.as_str());
     engine.warm().await?;
@@ -572,13 +640,21 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
     // sequences together in one batch (continuous batching).
     let results: Vec<EvalResult> = futures::stream::iter(tasks.iter())
         .map(|dir| eval_task(dir, &args, &engine, level))
-        .buffered(args.jobs.max(1))
+        .buffered(jobs)
         .try_collect()
         .await?;
-    let report = eval_report(&results);
+    let mut report = eval_report("all", &results.iter().collect::<Vec<_>>());
+    let sets: std::collections::BTreeSet<&str> = results.iter().map(|r| r.set.as_str()).collect();
+    if sets.len() > 1 {
+        for set in sets {
+            let part: Vec<&EvalResult> = results.iter().filter(|r| r.set == set).collect();
+            report.push('\n');
+            report.push_str(&eval_report(set, &part));
+        }
+    }
     println!("{report}");
     if let Some(path) = &args.output {
-        let json = serde_json::json!({ "model": engine.name, "autonomy": level.as_str(), "tasks": results, "report": report });
+        let json = serde_json::json!({ "model": engine.name, "autonomy": level.as_str(), "candidates": candidates, "seed": args.leash.seed, "tasks": results, "report": report });
         suit_store::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
@@ -620,6 +696,8 @@ async fn eval_task(
         checks(std::slice::from_ref(&spec.check), args.leash.check_timeout.or(Some(120))),
         leash(&args.leash, &crate::config::AgentConfig::default()),
         root.clone(),
+        args.leash.candidates.unwrap_or(RunConfig::DEFAULT_CANDIDATES),
+        args.leash.seed,
     );
     let started = std::time::Instant::now();
     let summary = {
@@ -660,16 +738,31 @@ async fn eval_task(
                 summary: e.to_string(),
                 tokens: 0,
                 calls: 0,
+                replies: 0,
                 applicable: 0,
                 step_lines: Vec::new(),
+                first_candidate_passed: None,
+                strategies: Vec::new(),
             },
         }
     };
     let seconds = started.elapsed().as_secs_f64();
     // The verdict: the task's own tests, restored to their original bytes.
+    // A protected file that cannot be restored makes the verdict
+    // meaningless: the whole eval stops, saying which.
     for path in &spec.protected {
         let original = dir.join("repo").join(path);
-        let _ = std::fs::copy(&original, root.join(path));
+        let target = root.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{name}: cannot restore protected {path}"))?;
+        }
+        std::fs::copy(&original, &target).with_context(|| {
+            format!(
+                "{name}: cannot restore the protected file {path} from {} before judging the task",
+                original.display()
+            )
+        })?;
     }
     let verdict =
         suit_agent::run_check(&checks(std::slice::from_ref(&spec.check), Some(300))[0], &root)
@@ -678,9 +771,12 @@ async fn eval_task(
         name: name.clone(),
         language: spec.language,
         kind: spec.kind,
+        set: spec.set.unwrap_or_else(|| "tuning".into()),
         passed: verdict.passed(),
+        first_candidate_passed: summary.first_candidate_passed,
         outcome: summary.outcome,
         tries: summary.calls,
+        replies: summary.replies,
         applicable: summary.applicable,
         steps: summary.steps,
         tokens: summary.tokens,
@@ -700,11 +796,13 @@ async fn eval_task(
     Ok(result)
 }
 
-/// The totals of an eval as a short text table.
-fn eval_report(results: &[EvalResult]) -> String {
+/// The totals of an eval (or of one `set` of its tasks) in one line.
+fn eval_report(set: &str, results: &[&EvalResult]) -> String {
     let n = results.len().max(1) as f64;
     let passed = results.iter().filter(|r| r.passed).count();
+    let first = results.iter().filter(|r| r.first_candidate_passed == Some(true)).count();
     let tries: u32 = results.iter().map(|r| r.tries).sum();
+    let replies: u32 = results.iter().map(|r| r.replies).sum();
     let applicable: u32 = results.iter().map(|r| r.applicable).sum();
     let tokens: u64 = results.iter().map(|r| r.tokens).sum();
     let seconds: f64 = results.iter().map(|r| r.seconds).sum();
@@ -718,11 +816,13 @@ fn eval_report(results: &[EvalResult]) -> String {
         (lines[lines.len() / 2 - 1] + lines[lines.len() / 2]) as f64 / 2.0
     };
     format!(
-        "pass rate {passed}/{} ({:.0}%) · tries {tries} ({:.1} per task) · well-formed, applicable replies {applicable}/{tries} ({:.0}%) · tokens {tokens} ({:.0} per task) · wall {seconds:.0} s ({:.0} s per task) · median changed lines per applied step {median}",
+        "{set}: pass {passed}/{} ({:.0}%) · first candidate passed {first}/{} ({:.0}%) · tries {tries} ({:.1} per task) · replies {replies}, applicable {applicable} ({:.0}%) · tokens {tokens} ({:.0} per task) · wall {seconds:.0} s ({:.0} s per task) · median changed lines per kept step {median}",
         results.len(),
         100.0 * passed as f64 / n,
+        results.len(),
+        100.0 * first as f64 / n,
         tries as f64 / n,
-        if tries == 0 { 0.0 } else { 100.0 * applicable as f64 / tries as f64 },
+        if replies == 0 { 0.0 } else { 100.0 * applicable as f64 / replies as f64 },
         tokens as f64 / n,
         seconds / n,
     )

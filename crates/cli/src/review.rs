@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use suit_agent::{Autonomy, Decision, Event, EventSink, Review, Reviewer};
+use suit_agent::{Autonomy, Decision, Event, EventSink, Review, Reviewer, PLAN_MAX_CHARS};
 use suit_edit::FileChange;
 
 /// Reviews each hunk on the terminal. Answers come from stdin, so they can
@@ -277,9 +277,18 @@ impl TerminalView {
                 self.plan_shown = None;
             } else {
                 self.plan_streamed = true;
-                let start = if shown == 0 { "  " } else { "" };
-                let _ = write!(self.out, "{start}{}", &line[shown..]);
-                self.plan_shown = Some(line.len());
+                // Whole words only: a plan cut at its length limit ends
+                // with `…`, never inside a word.
+                let (upto, tail) = match line_end {
+                    None => (line.rfind(' ').map_or(shown, |at| at.max(shown)), ""),
+                    Some(_) if plan_was_cut(line) => {
+                        (line.rfind(' ').map_or(line.len(), |at| at.max(shown)), "…")
+                    }
+                    Some(_) => (line.len(), ""),
+                };
+                let start = if shown == 0 && upto > 0 { "  " } else { "" };
+                let _ = write!(self.out, "{start}{}{tail}", &line[shown..upto]);
+                self.plan_shown = Some(upto);
                 if line_end.is_none() {
                     let _ = self.out.flush();
                     return;
@@ -365,27 +374,48 @@ impl EventSink for TerminalView {
                     self.delta(text);
                 }
             }
-            Event::Proposal { text, .. } => {
-                let streamed = std::mem::take(&mut self.plan_streamed);
+            Event::Proposal { text, candidate, .. } => {
+                let streamed = *candidate == 0 && std::mem::take(&mut self.plan_streamed);
                 if let Some(plan) = text.lines().next().filter(|l| l.starts_with("Plan:")) {
-                    if !streamed {
+                    let plan = whole_words(plan);
+                    if *candidate > 0 {
+                        let line = format!("  candidate {candidate}: {plan}");
+                        let _ = writeln!(self.out, "{}", self.dim(&line));
+                    } else if !streamed {
                         let _ = writeln!(self.out, "  {plan}");
                     }
                 }
             }
-            Event::EditFailed { reason, reflection, .. } => {
+            Event::EditFailed { reason, reflection, candidate, .. } => {
                 let _ = writeln!(
                     self.out,
-                    "  reply not applicable (try {}): {}",
+                    "  reply {} not applicable (try {}): {}",
+                    candidate,
                     reflection + 1,
                     reason.lines().next().unwrap_or_default()
                 );
             }
-            Event::Diff { diff, changed_lines, files, .. } => {
+            Event::CandidateChecked { candidate, passed, failing, changed_lines, .. } => {
+                let result = match (passed, failing) {
+                    (true, _) => "checks pass".to_string(),
+                    (false, Some(n)) => format!("{} failing", plural(*n, "test")),
+                    (false, None) => "checks fail".to_string(),
+                };
+                let line = format!(
+                    "  candidate {candidate} in a scratch copy: {result} ({})",
+                    plural(*changed_lines, "changed line")
+                );
+                let _ = writeln!(self.out, "{}", self.dim(&line));
+            }
+            Event::StrategyChanged { strategy, reason, .. } => {
+                let _ = writeln!(self.out, "  not kept: {reason}\n  next: {strategy}");
+            }
+            Event::Diff { diff, changed_lines, files, verified, candidate, .. } => {
                 let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+                let mark = if *verified { ", verified: the checks pass with it" } else { "" };
                 let _ = writeln!(
                     self.out,
-                    "  proposal: {changed_lines} changed lines in {}",
+                    "  proposal (candidate {candidate}): {changed_lines} changed lines in {}{mark}",
                     names.join(", ")
                 );
                 if self.show_diffs {
@@ -447,6 +477,23 @@ impl EventSink for TerminalView {
     }
 }
 
+/// Whether a plan line reached the length limit of the grammar (and may
+/// end inside a word).
+fn plan_was_cut(line: &str) -> bool {
+    line.strip_prefix("Plan: ").is_some_and(|p| p.chars().count() >= PLAN_MAX_CHARS)
+}
+
+/// A plan line for display: whole, or cut after its last whole word with
+/// `…` when it reached the length limit.
+fn whole_words(line: &str) -> String {
+    if plan_was_cut(line) {
+        let cut = line.rfind(' ').unwrap_or(line.len());
+        format!("{}…", &line[..cut])
+    } else {
+        line.to_string()
+    }
+}
+
 /// "1 line", "2 lines".
 fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -501,7 +548,12 @@ mod tests {
             completion_tokens: 5,
             cost_usd: 0.0,
         });
-        view.emit(&Event::Proposal { step: 1, format: "whole_file".into(), text: reply.into() });
+        view.emit(&Event::Proposal {
+            step: 1,
+            format: "whole_file".into(),
+            text: reply.into(),
+            candidate: 0,
+        });
         let bytes = out.0.lock().unwrap().clone();
         String::from_utf8(bytes).unwrap()
     }
@@ -525,11 +577,32 @@ mod tests {
         assert_eq!(bare, "  tokens: 10 prompt (0 cached) + 5 generated\n");
         let out = Shared::default();
         let mut view = TerminalView::to(Box::new(out.clone()), false, false, false);
-        view.emit(&Event::Proposal { step: 1, format: "whole_file".into(), text: reply.into() });
+        view.emit(&Event::Proposal {
+            step: 1,
+            format: "whole_file".into(),
+            text: reply.into(),
+            candidate: 0,
+        });
         assert_eq!(
             String::from_utf8(out.0.lock().unwrap().clone()).unwrap(),
             "  Plan: multiply instead of adding\n"
         );
+    }
+
+    #[test]
+    fn a_plan_cut_at_its_limit_is_shown_in_whole_words() {
+        // The grammar ends the plan after 120 characters, here inside "adjust".
+        let words = "split the input on any whitespace and lower-case every word before counting them so the keys ";
+        let body: String = format!("{words}match adjust").chars().take(PLAN_MAX_CHARS).collect();
+        assert!(body.ends_with("adju"), "{body}");
+        let reply = format!("Plan: {body}\ncalc.py\n```\nx\n```\n");
+        for piece in [1, 3, 500] {
+            let shown = show_reply(&reply, piece, false);
+            let plan = shown.lines().next().unwrap();
+            assert!(plan.ends_with("match…"), "{piece}: {plan:?}");
+            assert!(!shown.contains("adju"), "{piece}: {shown:?}");
+        }
+        assert_eq!(whole_words("Plan: short one"), "Plan: short one");
     }
 
     #[test]

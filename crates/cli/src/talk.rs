@@ -172,6 +172,18 @@ pub fn route(
     model: Option<&str>,
     role: Task,
 ) -> Result<Routed> {
+    route_tuned(config_file, backend, model, role, &|_| {})
+}
+
+/// [`route`], with `tune` applied to every configured backend before any is
+/// loaded (the agent commands size the embedded engine for their runs).
+pub fn route_tuned(
+    config_file: Option<&Path>,
+    backend: Option<&str>,
+    model: Option<&str>,
+    role: Task,
+    tune: &dyn Fn(&mut suit_model::BackendConfig),
+) -> Result<Routed> {
     let mut loaded = config::load(config_file)?;
     let config = &mut loaded.model;
     if let Some(backend) = backend {
@@ -188,6 +200,9 @@ pub fn route(
         if let Some(backend) = config.backends.get_mut(&first_name) {
             backend.model = model.to_string();
         }
+    }
+    for backend in config.backends.values_mut() {
+        tune(backend);
     }
     let first = config
         .backends

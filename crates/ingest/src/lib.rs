@@ -55,7 +55,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use error::IngestError;
-pub use outline::{outline, supports as outline_supported};
+pub use outline::{functions, outline, supports as outline_supported, FunctionSpan};
 pub use remote::{default_cache_dir, parse_source, RemoteSpec, Source};
 pub use render::{FileMode, Format};
 pub use secrets::SecretFinding;

@@ -183,6 +183,59 @@ pub fn outline(path: &str, source: &str) -> Option<String> {
     (out.items > 0).then_some(out.out)
 }
 
+/// A function or method of a source file, as [`functions`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionSpan {
+    /// Its name (`parse_duration`, `new`).
+    pub name: String,
+    /// First line of the definition (1-based, its signature; decorators and
+    /// comments above it are not included).
+    pub start: usize,
+    /// Last line of the definition (1-based, inclusive).
+    pub end: usize,
+    /// The text of its body (the block after the signature), for telling
+    /// stubs (`pass`, `todo!()`) from real code.
+    pub body: String,
+}
+
+/// The functions and methods defined in `source` (the file at `path`), in
+/// file order, nested ones included, via tree-sitter. `None` if the
+/// language is not supported or the source does not parse. The loop uses
+/// them to narrow a step to the function a failing test calls, or to one
+/// stub of a module being written.
+pub fn functions(path: &str, source: &str) -> Option<Vec<FunctionSpan>> {
+    let lang = Lang::from_path(path)?;
+    let mut parser = Parser::new();
+    parser.set_language(&lang.language()).ok()?;
+    let tree = parser.parse(source, None)?;
+    let mut found = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if lang.is_signature(node.kind()) {
+            let name = node.child_by_field_name("name").or_else(|| {
+                // C and C++ name a function inside its declarator.
+                let mut d = node.child_by_field_name("declarator")?;
+                while let Some(inner) = d.child_by_field_name("declarator") {
+                    d = inner;
+                }
+                Some(d)
+            });
+            if let (Some(name), Some(body)) = (name, node.child_by_field_name("body")) {
+                found.push(FunctionSpan {
+                    name: source[name.byte_range()].to_string(),
+                    start: node.start_position().row + 1,
+                    end: node.end_position().row + 1,
+                    body: source[body.byte_range()].to_string(),
+                });
+            }
+        }
+        let mut cursor = node.walk();
+        let kids: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        stack.extend(kids.into_iter().rev());
+    }
+    Some(found)
+}
+
 struct Outliner<'s> {
     lang: Lang,
     src: &'s str,
@@ -514,5 +567,22 @@ fn run() {}
         }
         assert!(outline("a.txt", "fn x() {}").is_none());
         assert!(supports("x.tsx") && !supports("x.md"));
+    }
+
+    #[test]
+    fn functions_are_found_with_their_lines_and_bodies() {
+        let py = "import os\n\nclass A:\n    def m(self):\n        pass\n\n\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return x + 1\n";
+        let found = functions("a.py", py).unwrap();
+        let names: Vec<(&str, usize, usize)> =
+            found.iter().map(|f| (f.name.as_str(), f.start, f.end)).collect();
+        assert_eq!(names, [("m", 4, 5), ("f", 8, 10)]);
+        assert_eq!(found[0].body, "pass");
+        let rs = "pub fn a() -> u8 {\n    todo!()\n}\n\nimpl S {\n    fn b(&self) {}\n}\n";
+        let found = functions("lib.rs", rs).unwrap();
+        assert_eq!(found[0].name, "a");
+        assert_eq!((found[0].start, found[0].end), (1, 3));
+        assert!(found[0].body.contains("todo!()"));
+        assert_eq!((found[1].name.as_str(), found[1].start), ("b", 6));
+        assert!(functions("notes.txt", "def f(): pass").is_none());
     }
 }

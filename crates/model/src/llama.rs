@@ -3,10 +3,21 @@
 //! One worker thread owns the llama.cpp context and runs a continuous-batching
 //! loop, the way llama.cpp's own server does:
 //!
-//! - the KV cache is split into *slots* (sequences). A request takes the idle
-//!   slot of its session, else the idle slot whose cached tokens share the
-//!   longest prefix with the new prompt, and evaluates only the tokens after
-//!   that common prefix ("KV prefix reuse");
+//! - the KV cache is split into *slots* (sequences) over one pool of cells.
+//!   A request takes the idle slot of its session, else the idle slot whose
+//!   cached tokens share the longest prefix with the new prompt, and
+//!   evaluates only the tokens after that common prefix ("KV prefix reuse").
+//!   When another slot, idle or busy, holds a longer common prefix, its cells
+//!   are shared into the new slot instead of being evaluated again, so
+//!   several replies to one prompt (candidates to verify) pay its prefill
+//!   once; a request whose prompt another slot is still evaluating waits for
+//!   it rather than evaluating the same tokens beside it;
+//! - the pool of cells is accounted for exactly (a cell is free when no slot
+//!   holds it). A request is admitted when its prompt fits; when running
+//!   sequences outgrow the pool, idle slots are evicted, then the request
+//!   admitted last is preempted: its cells are freed and it waits in the
+//!   queue, to continue where it stopped (its prompt and the tokens it has
+//!   generated are evaluated again). A request never fails for want of cells;
 //! - every step decodes one batch holding the next prompt chunk or the next
 //!   token of every active request, so concurrent requests share the work;
 //! - text streams out token by token, with stop sequences held back until
@@ -81,6 +92,10 @@ pub struct EngineStats {
     pub tokens_generated: u64,
     /// Decode calls that carried tokens of more than one sequence.
     pub multi_sequence_batches: u64,
+    /// Prompt tokens whose cells were shared from another slot's cache.
+    pub prompt_tokens_shared: u64,
+    /// Requests set aside (to continue later) because the cache was full.
+    pub preemptions: u64,
 }
 
 /// A GGUF model running in-process on llama.cpp. Cheap to share behind an
@@ -139,6 +154,7 @@ impl LlamaModel {
             batch_size: options.batch_size.max(32),
             stats: stats.clone(),
             model_name: model_name.clone(),
+            next_cell: std::cell::Cell::new(0),
         };
         thread::Builder::new()
             .name(format!("llama-{}", options.name))
@@ -430,6 +446,15 @@ type EventTx = mpsc::UnboundedSender<Result<StreamEvent, ModelError>>;
 /// Vectors in input order, and the tokens embedded.
 type EmbedResult = Result<(Vec<Vec<f32>>, u64), ModelError>;
 
+/// Cells a newly admitted request should find free beyond its prompt, so it
+/// is not preempted as soon as it starts generating.
+const GROWTH_ROOM: usize = 256;
+
+/// A prompt shares cells with another slot only when this many more tokens
+/// would be shared than the slot's own cache already holds; fewer are
+/// cheaper to evaluate than to wait for.
+const MIN_SHARED_GAIN: usize = 32;
+
 enum Job {
     Generate(GenerateJob),
     Embed(Vec<Vec<LlamaToken>>, oneshot::Sender<EmbedResult>),
@@ -449,9 +474,33 @@ struct Slot {
     seq: i32,
     /// Tokens whose keys and values are in the cache, in position order.
     cached: Vec<LlamaToken>,
+    /// The cell of each cached token. A prefix copied from another slot
+    /// keeps that slot's cell ids: llama.cpp shares those cells.
+    cells: Vec<u64>,
     session: Option<String>,
     last_used: u64,
     active: Option<Active>,
+}
+
+impl Slot {
+    /// Forgets the slot's cache (and frees the cells no other slot holds).
+    fn evict(&mut self, ctx: &mut LlamaContext<'_>) {
+        let _ = ctx.clear_kv_cache_seq(Some(self.seq as u32), None, None);
+        self.cached.clear();
+        self.cells.clear();
+        self.session = None;
+    }
+}
+
+/// A request waiting for a slot: new, or preempted to free cells.
+struct Waiting {
+    /// The tokens its sequence must hold before it samples again: the
+    /// prompt, and after a preemption the tokens generated so far too.
+    tokens: Vec<LlamaToken>,
+    session: Option<String>,
+    active: Active,
+    /// Whether it ran before and was preempted (its usage is already set).
+    preempted: bool,
 }
 
 struct Active {
@@ -466,6 +515,35 @@ struct Active {
     bytes: Vec<u8>,
     sent: usize,
     usage: Usage,
+    /// When it was (last) admitted: the latest is preempted first.
+    admitted: u64,
+}
+
+impl Active {
+    /// Whether the next decode samples its next token from one pending
+    /// token (it is generating, not evaluating a prompt).
+    fn decoding(&self) -> bool {
+        self.generated > 0 && self.pending.len() == 1
+    }
+}
+
+/// Why a request was not admitted.
+enum NotAdmitted {
+    /// Another slot is evaluating a prompt this one shares: admit it once
+    /// those cells can be shared. Requests behind it may go first.
+    Sharing(Waiting),
+    /// No free slot or not enough free cells: it and the requests behind it
+    /// wait for running requests to finish.
+    Full(Waiting),
+}
+
+/// The distinct cells the slots hold.
+fn cells_used<'s>(slots: impl IntoIterator<Item = &'s Slot>) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for slot in slots {
+        seen.extend(slot.cells.iter().copied());
+    }
+    seen.len()
 }
 
 struct Worker {
@@ -477,11 +555,19 @@ struct Worker {
     parallel: usize,
     batch_size: u32,
     stats: Arc<std::sync::Mutex<EngineStats>>,
+    /// The id of the next cell written.
+    next_cell: std::cell::Cell<u64>,
 }
 
 impl Worker {
     fn err(&self, reason: impl Into<String>) -> ModelError {
         ModelError::Engine { backend: self.name.clone(), reason: reason.into() }
+    }
+
+    fn new_cell(&self) -> u64 {
+        let id = self.next_cell.get();
+        self.next_cell.set(id + 1);
+        id
     }
 
     fn run(self, jobs: std_mpsc::Receiver<Job>) {
@@ -494,12 +580,13 @@ impl Worker {
             .map(|i| Slot {
                 seq: i as i32,
                 cached: Vec::new(),
+                cells: Vec::new(),
                 session: None,
                 last_used: 0,
                 active: None,
             })
             .collect();
-        let mut queue: VecDeque<GenerateJob> = VecDeque::new();
+        let mut queue: VecDeque<Waiting> = VecDeque::new();
         let mut batch = LlamaBatch::new(self.batch_size as usize, self.parallel as i32);
         let mut clock = 0u64;
         loop {
@@ -518,13 +605,14 @@ impl Worker {
             for job in incoming {
                 match job {
                     Job::Shutdown => return,
-                    Job::Generate(job) => queue.push_back(job),
+                    Job::Generate(job) => queue.extend(self.waiting(job)),
                     Job::Embed(inputs, reply) => {
                         let result = self.embed(backend, model, &mut embed_ctx, &inputs);
                         let _ = reply.send(result);
                     }
                 }
             }
+            queue.retain(|w| !w.active.tx.is_closed());
             if queue.is_empty() && slots.iter().all(|s| s.active.is_none()) {
                 continue;
             }
@@ -532,26 +620,61 @@ impl Worker {
                 match self.new_context(backend, model, false) {
                     Ok(ctx) => gen_ctx = Some(ctx),
                     Err(e) => {
-                        for job in queue.drain(..) {
-                            let _ = job.tx.send(Err(self.err(e.to_string())));
+                        for w in queue.drain(..) {
+                            let _ = w.active.tx.send(Err(self.err(e.to_string())));
                         }
                         continue;
                     }
                 }
             }
             let ctx = gen_ctx.as_mut().expect("context was just created");
-            while let Some(job) = queue.pop_front() {
+            let mut held = VecDeque::new();
+            while let Some(w) = queue.pop_front() {
                 clock += 1;
-                match self.admit(ctx, &mut slots, job, clock) {
+                match self.admit(ctx, &mut slots, w, clock) {
                     Ok(()) => {}
-                    Err(job) => {
-                        queue.push_front(job);
+                    Err(NotAdmitted::Sharing(w)) => held.push_back(w),
+                    Err(NotAdmitted::Full(w)) => {
+                        queue.push_front(w);
                         break;
                     }
                 }
             }
-            self.step(ctx, &mut slots, &mut batch);
+            while let Some(w) = held.pop_back() {
+                queue.push_front(w);
+            }
+            self.step(ctx, &mut slots, &mut batch, &mut queue);
         }
+    }
+
+    /// A new request, ready to wait for a slot (or `None`, its error sent,
+    /// when its grammar does not compile).
+    fn waiting(&self, job: GenerateJob) -> Option<Waiting> {
+        let sampler = match self.sampler(&job.sampling, job.grammar.as_deref()) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = job.tx.send(Err(e));
+                return None;
+            }
+        };
+        let usage = Usage { prompt_tokens: job.tokens.len() as u64, ..Usage::default() };
+        Some(Waiting {
+            tokens: job.tokens,
+            session: job.session,
+            preempted: false,
+            active: Active {
+                pending: Vec::new(),
+                logits_at: None,
+                sampler,
+                tx: job.tx,
+                sampling: job.sampling,
+                generated: 0,
+                bytes: Vec::new(),
+                sent: 0,
+                usage,
+                admitted: 0,
+            },
+        })
     }
 
     fn new_context<'m>(
@@ -593,90 +716,125 @@ impl Worker {
             .unwrap_or(1)
     }
 
-    /// Puts a request into a free slot, or gives it back if none is free.
+    /// Puts a request into a free slot, sharing or reusing the longest
+    /// cached prefix of its tokens, or says why it must wait.
     fn admit(
         &self,
         ctx: &mut LlamaContext<'_>,
         slots: &mut [Slot],
-        job: GenerateJob,
+        mut w: Waiting,
         clock: u64,
-    ) -> Result<(), GenerateJob> {
-        if job.tx.is_closed() {
-            return Ok(());
-        }
-        let free = slots.iter().enumerate().filter(|(_, s)| s.active.is_none());
-        let by_session = job.session.as_ref().and_then(|k| {
-            free.clone().find(|(_, s)| s.session.as_ref() == Some(k)).map(|(i, _)| i)
-        });
+    ) -> Result<(), NotAdmitted> {
+        let free: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].active.is_none()).collect();
+        let by_session = w
+            .session
+            .as_ref()
+            .and_then(|k| free.iter().copied().find(|&i| slots[i].session.as_ref() == Some(k)));
         let best = by_session.or_else(|| {
-            free.max_by_key(|(_, s)| {
-                (common_prefix(&s.cached, &job.tokens), u64::MAX - s.last_used)
+            free.iter().copied().max_by_key(|&i| {
+                (common_prefix(&slots[i].cached, &w.tokens), u64::MAX - slots[i].last_used)
             })
-            .map(|(i, _)| i)
         });
-        let Some(index) = best else { return Err(job) };
+        let Some(index) = best else { return Err(NotAdmitted::Full(w)) };
 
-        let sampler = match self.sampler(&job.sampling, job.grammar.as_deref()) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = job.tx.send(Err(e));
-                return Ok(());
-            }
-        };
-        // Make room: the cache is shared by all slots. Evict idle slots,
-        // least recently used first, until the prompt fits.
+        // The last token is always evaluated: its logits start the sampling.
+        let limit = w.tokens.len() - 1;
+        let own = common_prefix(&slots[index].cached, &w.tokens).min(limit);
+        let donor = (0..slots.len())
+            .filter(|&i| i != index)
+            .map(|i| (i, common_prefix(&slots[i].cached, &w.tokens).min(limit)))
+            .max_by_key(|&(_, n)| n)
+            .filter(|&(_, n)| n >= own + MIN_SHARED_GAIN);
+        let reuse = donor.map_or(own, |(_, n)| n);
+        // A slot still evaluating a prompt this one shares: wait for its
+        // cells rather than evaluate the same tokens beside it.
+        let evaluating = slots.iter().filter_map(|s| {
+            let a = s.active.as_ref().filter(|a| a.generated == 0 && !a.pending.is_empty())?;
+            let shared = common_prefix(&s.cached, &w.tokens);
+            Some(if shared == s.cached.len() {
+                shared + common_prefix(&a.pending, &w.tokens[shared..])
+            } else {
+                shared
+            })
+        });
+        if evaluating.max().is_some_and(|n| n.min(limit) >= reuse + MIN_SHARED_GAIN) {
+            return Err(NotAdmitted::Sharing(w));
+        }
+
+        // Make room: evict idle slots, least recently used first, until the
+        // prompt and some room to grow fit in the pool.
         let total = self.ctx_size as usize;
-        let in_use = |slots: &[Slot]| slots.iter().map(|s| s.cached.len()).sum::<usize>();
-        let reuse = common_prefix(&slots[index].cached, &job.tokens).min(job.tokens.len() - 1);
-        let need = job.tokens.len() - reuse;
-        let mut order: Vec<usize> = (0..slots.len())
-            .filter(|&i| i != index && slots[i].active.is_none() && !slots[i].cached.is_empty())
-            .collect();
-        order.sort_by_key(|&i| slots[i].last_used);
-        for i in order {
-            if in_use(slots) - slots[index].cached.len() + reuse + need < total {
-                break;
+        let keep = donor.map(|(i, _)| i);
+        let prefix_cells = |slots: &[Slot]| -> Vec<u64> {
+            match donor {
+                Some((d, n)) => slots[d].cells[..n].to_vec(),
+                None => slots[index].cells[..reuse].to_vec(),
             }
-            let _ = ctx.clear_kv_cache_seq(Some(slots[i].seq as u32), None, None);
-            slots[i].cached.clear();
-            slots[i].session = None;
+        };
+        let used_after = |slots: &[Slot]| {
+            let mut seen: std::collections::HashSet<u64> =
+                prefix_cells(slots).into_iter().collect();
+            for (i, s) in slots.iter().enumerate() {
+                if i != index {
+                    seen.extend(s.cells.iter().copied());
+                }
+            }
+            seen.len()
+        };
+        let need = w.tokens.len() - reuse + GROWTH_ROOM.min(w.active.sampling.max_tokens as usize);
+        let mut idle: Vec<usize> = (0..slots.len())
+            .filter(|&i| {
+                i != index
+                    && Some(i) != keep
+                    && slots[i].active.is_none()
+                    && !slots[i].cells.is_empty()
+            })
+            .collect();
+        idle.sort_by_key(|&i| std::cmp::Reverse(slots[i].last_used));
+        while used_after(slots) + need > total {
+            let Some(i) = idle.pop() else { break };
+            slots[i].evict(ctx);
         }
-        if in_use(slots) - slots[index].cached.len() + reuse + need + 1 > total {
-            return Err(job); // wait for running requests to finish
+        let running = slots.iter().any(|s| s.active.is_some());
+        if running && used_after(slots) + need > total {
+            return Err(NotAdmitted::Full(w)); // wait for running requests to finish
         }
 
+        let cells = prefix_cells(slots);
+        let slot_seq = slots[index].seq;
+        match donor {
+            Some((d, n)) => {
+                slots[index].evict(ctx);
+                let _ = ctx.copy_kv_cache_seq(slots[d].seq, slot_seq, Some(0), Some(n as u32));
+                slots[index].cached = w.tokens[..n].to_vec();
+                slots[index].cells = cells;
+                self.stats.lock().expect("stats lock").prompt_tokens_shared += n as u64;
+            }
+            None => {
+                let slot = &mut slots[index];
+                if !matches!(
+                    ctx.clear_kv_cache_seq(Some(slot_seq as u32), Some(reuse as u32), None),
+                    Ok(true)
+                ) {
+                    slot.evict(ctx);
+                }
+                let kept = reuse.min(slot.cached.len());
+                slot.cached.truncate(kept);
+                slot.cells.truncate(kept);
+            }
+        }
         let slot = &mut slots[index];
-        if !matches!(
-            ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(reuse as u32), None),
-            Ok(true)
-        ) {
-            let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-            slot.cached.clear();
-        }
-        let reuse = reuse.min(slot.cached.len());
-        slot.cached.truncate(reuse);
-        slot.session = job.session;
+        let reuse = slot.cached.len();
+        slot.session = w.session;
         slot.last_used = clock;
-        let usage = Usage {
-            prompt_tokens: job.tokens.len() as u64,
-            cached_tokens: reuse as u64,
-            completion_tokens: 0,
-        };
-        {
-            let mut stats = self.stats.lock().expect("stats lock");
-            stats.prompt_tokens_reused += reuse as u64;
+        if !w.preempted {
+            w.active.usage.cached_tokens = reuse as u64;
+            self.stats.lock().expect("stats lock").prompt_tokens_reused += reuse as u64;
         }
-        slot.active = Some(Active {
-            pending: job.tokens[reuse..].to_vec(),
-            logits_at: None,
-            sampler,
-            tx: job.tx,
-            sampling: job.sampling,
-            generated: 0,
-            bytes: Vec::new(),
-            sent: 0,
-            usage,
-        });
+        w.active.pending = w.tokens[reuse..].to_vec();
+        w.active.logits_at = None;
+        w.active.admitted = clock;
+        slot.active = Some(w.active);
         Ok(())
     }
 
@@ -707,30 +865,102 @@ impl Worker {
         Ok(LlamaSampler::chain_simple(chain))
     }
 
+    /// Frees cells until `need` more fit: idle slots first (least recently
+    /// used), then the running request admitted last, which goes back to
+    /// the front of the queue to continue later. Returns false when only
+    /// one running request is left and the cells still do not fit.
+    fn make_room(
+        &self,
+        ctx: &mut LlamaContext<'_>,
+        slots: &mut [Slot],
+        queue: &mut VecDeque<Waiting>,
+        need: impl Fn(&[Slot]) -> usize,
+    ) -> bool {
+        let total = self.ctx_size as usize;
+        while cells_used(slots.iter()) + need(slots) > total {
+            let idle = (0..slots.len())
+                .filter(|&i| slots[i].active.is_none() && !slots[i].cells.is_empty())
+                .min_by_key(|&i| slots[i].last_used);
+            if let Some(i) = idle {
+                slots[i].evict(ctx);
+                continue;
+            }
+            let running: Vec<usize> =
+                (0..slots.len()).filter(|&i| slots[i].active.is_some()).collect();
+            if running.len() < 2 {
+                return false;
+            }
+            let last = *running
+                .iter()
+                .max_by_key(|&&i| slots[i].active.as_ref().map_or(0, |a| a.admitted))
+                .expect("two running requests");
+            let slot = &mut slots[last];
+            let mut active = slot.active.take().expect("running slot");
+            let mut tokens = std::mem::take(&mut slot.cached);
+            tokens.append(&mut active.pending);
+            let session = slot.session.clone();
+            slot.evict(ctx);
+            self.stats.lock().expect("stats lock").preemptions += 1;
+            queue.push_front(Waiting { tokens, session, active, preempted: true });
+        }
+        true
+    }
+
     /// One decode call for every active slot, then sampling.
-    fn step(&self, ctx: &mut LlamaContext<'_>, slots: &mut [Slot], batch: &mut LlamaBatch<'_>) {
+    fn step(
+        &self,
+        ctx: &mut LlamaContext<'_>,
+        slots: &mut [Slot],
+        batch: &mut LlamaBatch<'_>,
+        queue: &mut VecDeque<Waiting>,
+    ) {
+        for slot in slots.iter_mut() {
+            if slot.active.as_ref().is_some_and(|a| a.tx.is_closed()) {
+                slot.active = None; // the caller went away
+            }
+        }
+        // Every generating request needs a cell for its next token, and a
+        // prompt being evaluated at least one.
+        let need = |slots: &[Slot]| {
+            let actives = slots.iter().filter_map(|s| s.active.as_ref());
+            let decoding = actives.clone().filter(|a| a.decoding()).count();
+            decoding + usize::from(actives.clone().any(|a| !a.decoding()))
+        };
+        if !self.make_room(ctx, slots, queue, need) {
+            // One request is left and the window is full: its reply ends here.
+            for slot in slots.iter_mut() {
+                if let Some(active) = slot.active.take() {
+                    finish_request(active, FinishReason::Length, &self.model_name, &self.name);
+                }
+            }
+            return;
+        }
         batch.clear();
         let mut room = self.batch_size as usize;
+        let mut free_cells = (self.ctx_size as usize).saturating_sub(cells_used(slots.iter()));
         let mut sequences = 0;
-        // Generating slots first (one token each), so prefill cannot starve them.
+        // Generating slots first (one token each), so prefill cannot starve
+        // them; then prompts, oldest request first.
         let mut order: Vec<usize> =
             (0..slots.len()).filter(|&i| slots[i].active.is_some()).collect();
-        order.sort_by_key(|&i| slots[i].active.as_ref().map(|a| a.generated == 0));
+        order.sort_by_key(|&i| {
+            slots[i].active.as_ref().map(|a| (!a.decoding(), a.admitted)).unwrap_or_default()
+        });
         let mut evaluated_prompt = 0u64;
+        // What each slot held before the batch, to take it back if the
+        // decode fails.
+        let mut before: Vec<(usize, usize)> = Vec::new();
         for i in order {
             let slot = &mut slots[i];
             let active = slot.active.as_mut().expect("active slot");
-            if active.tx.is_closed() {
-                slot.active = None; // the caller went away
-                continue;
-            }
             active.logits_at = None;
-            if room == 0 || active.pending.is_empty() {
+            let take = active.pending.len().min(room).min(free_cells);
+            if take == 0 {
                 continue;
             }
-            let take = active.pending.len().min(room);
             let last = take == active.pending.len();
-            for (k, token) in active.pending.drain(..take).enumerate() {
+            before.push((i, slot.cached.len()));
+            for (k, &token) in active.pending[..take].iter().enumerate() {
                 let pos = slot.cached.len() as i32;
                 let logits = last && k == take - 1;
                 if batch.add(token, pos, &[slot.seq], logits).is_err() {
@@ -740,23 +970,43 @@ impl Worker {
                     active.logits_at = Some(batch.n_tokens() - 1);
                 }
                 slot.cached.push(token);
+                slot.cells.push(self.new_cell());
             }
+            let added = slot.cached.len() - before.last().expect("just pushed").1;
+            active.pending.drain(..added);
             if active.generated == 0 {
-                evaluated_prompt += take as u64;
+                evaluated_prompt += added as u64;
             }
-            room -= take;
+            room -= added;
+            free_cells -= added;
             sequences += 1;
         }
         if batch.n_tokens() == 0 {
             return;
         }
         if let Err(e) = ctx.decode(batch) {
+            // Take the batch back: its tokens are pending again.
+            for &(i, len) in &before {
+                let slot = &mut slots[i];
+                let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(len as u32), None);
+                let active = slot.active.as_mut().expect("active slot");
+                let mut back = slot.cached.split_off(len);
+                slot.cells.truncate(len);
+                back.append(&mut active.pending);
+                active.pending = back;
+                active.logits_at = None;
+            }
+            if sequences > 1 {
+                // Try again with fewer sequences: the one admitted last waits.
+                let all = |slots: &[Slot]| cells_used(slots.iter()) + 1;
+                let _ = self.make_room(ctx, slots, queue, all);
+                return;
+            }
             let reason = format!("llama.cpp decode failed: {e}");
             for slot in slots.iter_mut() {
                 if let Some(active) = slot.active.take() {
                     let _ = active.tx.send(Err(self.err(reason.clone())));
-                    let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-                    slot.cached.clear();
+                    slot.evict(ctx);
                 }
             }
             return;

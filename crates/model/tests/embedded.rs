@@ -139,6 +139,86 @@ async fn concurrent_sequences_decode_together_correctly() {
 }
 
 #[tokio::test]
+async fn candidates_of_one_prompt_share_its_cells_and_answer_as_alone() {
+    let rules: String =
+        (1..=60).map(|i| format!("- rule {i}: keep functions short and named well.\n")).collect();
+    let messages = vec![
+        Message::system(format!("You review code.\n{rules}")),
+        Message::user("Continue: 1, 2, 3, 4, 5, 6, 7, 8,"),
+    ];
+    let request = |i: usize| {
+        let mut r = ChatRequest::new(messages.clone());
+        r.sampling = Sampling::greedy(16);
+        r.session = Some(format!("candidates/{i}"));
+        r
+    };
+    let alone = collect(smol(1, 4096).chat(request(0)).await.unwrap()).await.unwrap();
+    let model = Arc::new(smol(4, 4096));
+    let prompt = model.chat_prompt_tokens(&messages).unwrap().len() as u64;
+    // Sent together, as the loop sends its candidates.
+    let mut streams = Vec::new();
+    for i in 0..4 {
+        streams.push(model.chat(request(i)).await.unwrap());
+    }
+    let replies = futures::future::join_all(streams.into_iter().map(collect)).await;
+    let stats = model.stats();
+    // A shared prefix changes no answer (the first tokens are strongly
+    // determined, whatever the batch shape).
+    let head: String = alone.text.chars().take(8).collect();
+    for reply in replies {
+        let text = reply.unwrap().text;
+        assert!(text.starts_with(&head), "{text:?} vs {:?}", alone.text);
+    }
+    assert!(
+        stats.prompt_tokens_evaluated < prompt + 4 * 8,
+        "the prompt is evaluated once, not four times: {} of {prompt} tokens",
+        stats.prompt_tokens_evaluated
+    );
+    assert!(stats.prompt_tokens_shared >= 3 * (prompt - 1), "{stats:?}");
+    assert!(stats.multi_sequence_batches > 0, "the candidates decoded together");
+}
+
+#[tokio::test]
+async fn sequences_that_outgrow_the_cache_wait_instead_of_failing() {
+    // Four requests that each need ~230 cells in a pool of 512: they cannot
+    // all run at once. Some are set aside and continue later; none fails.
+    let prompts = [
+        "1, 2, 3, 4, 5, 6, 7, 8,",
+        "2, 4, 6, 8, 10, 12, 14,",
+        "10, 11, 12, 13, 14, 15,",
+        "5, 10, 15, 20, 25, 30,",
+    ];
+    let complete = |p: &str| {
+        let mut request = CompletionRequest::text(p);
+        request.sampling = Sampling::greedy(220);
+        request
+    };
+    let roomy = smol(1, 2048);
+    let mut alone = Vec::new();
+    for p in prompts {
+        alone.push(collect(roomy.complete(complete(p)).await.unwrap()).await.unwrap());
+    }
+    let tight = Arc::new(smol(4, 512));
+    let handles: Vec<_> = prompts
+        .iter()
+        .map(|p| {
+            let model = tight.clone();
+            let request = complete(p);
+            tokio::spawn(async move { collect(model.complete(request).await?).await })
+        })
+        .collect();
+    for (h, solo) in handles.into_iter().zip(&alone) {
+        let reply = h.await.unwrap().expect("no request fails for want of cells");
+        assert_eq!(reply.finish_reason, solo.finish_reason);
+        // The first tokens are strongly determined, whatever the batch shape.
+        let head: String = solo.text.chars().take(24).collect();
+        assert!(reply.text.starts_with(&head), "{:?} vs {:?}", reply.text, solo.text);
+        assert_eq!(reply.usage.prompt_tokens, solo.usage.prompt_tokens);
+    }
+    assert!(tight.stats().preemptions > 0, "{:?}", tight.stats());
+}
+
+#[tokio::test]
 async fn constrained_output_always_parses() {
     let model = smol(1, 2048);
     let schema = serde_json::json!({
