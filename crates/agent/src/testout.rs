@@ -16,13 +16,14 @@
 //! absolute paths; the caller's `source` lookup resolves them).
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 /// A `path` and a 1-based line.
 type Loc = (String, u32);
 /// Per test: its log lines (location, message).
-type Logs = Vec<(String, Vec<(Option<Loc>, String)>)>;
+type Logs = HashMap<String, Vec<(Option<Loc>, String)>>;
 /// One runner's parser: `None` when the output is not that runner's.
 type Parser = fn(&[&str]) -> Option<TestReport>;
 
@@ -91,7 +92,9 @@ const RENDER_LINES: usize = 80;
 /// noise that looks a little like another runner does not take over.
 pub fn parse_test_output(output: &str) -> Option<TestReport> {
     let text = strip_ansi(output);
-    let lines: Vec<&str> = text.lines().collect();
+    // The loop's trimming leaves `[... N lines omitted ...]` markers: skip them.
+    let omitted = |l: &&str| l.starts_with("[... ") && l.ends_with(" omitted ...]");
+    let lines: Vec<&str> = text.lines().filter(|l| !omitted(l)).collect();
     let parsers: [Parser; 5] = [parse_cargo, parse_go, parse_pytest, parse_unittest, parse_node];
     let mut best: Option<(usize, TestReport)> = None;
     for report in parsers.iter().filter_map(|parse| parse(&lines)) {
@@ -122,10 +125,12 @@ impl TestReport {
 
     /// A compact piece for the model: for each of at most `max_failures`
     /// failures its name, `file:line`, message, expected vs actual, and the
-    /// source of the failing test up to the failing line (read through
-    /// `source`, which gets the path as printed and returns the file's text);
-    /// then the errors, then the summary counts. At most ~80 lines, so that a
-    /// run with hundreds of failures still leaves room for the rest of the prompt.
+    /// source of the failing test up to the failing line (at most 12 lines,
+    /// read through `source`, which returns a file's text or `None`; an
+    /// absolute path it does not know, like one in the scratch copy the checks
+    /// ran in, is retried by its tails, `a/b/c.py` then `b/c.py`, and shown by
+    /// the one found); then the errors, then the summary counts. At most ~80
+    /// lines, so a run with hundreds of failures still leaves room in the prompt.
     pub fn render(&self, source: &dyn Fn(&str) -> Option<String>, max_failures: usize) -> String {
         let mut out: Vec<String> = Vec::new();
         let shown = self.failures.len().min(max_failures);
@@ -470,6 +475,9 @@ fn parse_unittest(lines: &[&str]) -> Option<TestReport> {
             ran = rest.split(' ').next().and_then(num);
             seen |= ran.is_some();
         }
+        if line == "NO TESTS RAN" {
+            r.errors.push("no tests ran".into());
+        }
         if line == "OK"
             || line == "FAILED"
             || line.starts_with("OK (")
@@ -524,6 +532,9 @@ fn parse_pytest(lines: &[&str]) -> Option<TestReport> {
         if let Some(found) = pytest_counts(line) {
             r.passed = Some(count_of(&found, &["passed"]));
             r.failed = Some(count_of(&found, &["failed"]));
+            seen = true;
+        } else if line.trim_matches(['=', ' ']).starts_with("no tests ran in ") {
+            r.errors.push("no tests ran".into());
             seen = true;
         } else if line.starts_with("==") && line.trim_end().ends_with("==") {
             section = line.trim_matches('=').trim();
@@ -660,17 +671,26 @@ fn parse_cargo(lines: &[&str]) -> Option<TestReport> {
             failed += count_of(&found, &["failed"]);
             seen = true;
             counted = true;
+        } else if let Some(rest) =
+            line.strip_prefix("thread '").filter(|l| l.contains("overflowed its stack"))
+        {
+            let name = rest.split_once('\'').map_or(rest, |(n, _)| n);
+            let mut f = TestFailure::named(name);
+            f.message = "stack overflow".into();
+            r.failures.push(f);
+        } else if line.trim_start().starts_with("process didn't exit successfully") {
+            r.errors.push(format!("the test binary crashed: {}", clip(line.trim())));
         } else if line == "failures:" {
             let names = lines[i + 1..].iter().skip_while(|l| l.is_empty());
-            let names = names.map_while(|l| l.strip_prefix("    ").filter(|n| num(n).is_none()));
+            let names = names.map_while(|l| l.strip_prefix("    "));
             listed.extend(names.filter(|n| !n.is_empty() && !n.contains(char::is_whitespace)));
         } else if line.starts_with("running ")
             && (line.ends_with(" tests") || line.ends_with(" test"))
         {
             seen = true;
         } else if line.starts_with("error[E") || line.starts_with("error: ") {
-            let end =
-                (i + 1..lines.len()).find(|&j| lines[j].trim().is_empty()).unwrap_or(lines.len());
+            let end = (i + 1..lines.len().min(i + 100)).find(|&j| lines[j].trim().is_empty());
+            let end = end.unwrap_or(lines.len().min(i + 100));
             let block = &lines[i..end];
             let loc =
                 block.iter().find_map(|l| l.trim_start().strip_prefix("--> ")).and_then(parse_loc);
@@ -778,7 +798,8 @@ fn parse_go(lines: &[&str]) -> Option<TestReport> {
     let mut r = TestReport::new(Runner::Go);
     let (mut seen, mut verbose, mut passed) = (false, false, 0);
     let mut failed: Vec<String> = Vec::new();
-    let mut logs: Logs = Vec::new();
+    let mut logs: Logs = HashMap::new();
+    let mut failed_packages = Vec::new();
     let mut current: Option<String> = None;
     let mut log_indent = usize::MAX;
     for (i, line) in lines.iter().enumerate() {
@@ -791,7 +812,7 @@ fn parse_go(lines: &[&str]) -> Option<TestReport> {
             seen = true;
         } else if t.starts_with("--- PASS: ") || t.starts_with("--- SKIP: ") {
             passed += u32::from(t.starts_with("--- PASS: "));
-            seen = true;
+            (seen, current) = (true, None);
         } else if let Some(rest) = ["=== RUN", "=== CONT", "=== NAME", "=== PAUSE"]
             .iter()
             .find_map(|p| t.strip_prefix(p).filter(|r| r.starts_with(' ')))
@@ -799,16 +820,20 @@ fn parse_go(lines: &[&str]) -> Option<TestReport> {
             current = Some(rest.trim().to_string());
             (seen, verbose) = (true, true);
         } else if let Some(msg) = t.strip_prefix("panic: ").filter(|_| indent(line) == 0) {
-            let name = current.clone().unwrap_or_default();
-            let top = format!(".{}(", name.split('/').next().unwrap_or(""));
-            let frame =
-                lines[i + 1..].iter().position(|l| l.contains(&top) && !l.starts_with('\t'));
-            let frame = frame.filter(|_| !name.is_empty());
-            let loc = frame
-                .and_then(|j| lines.get(i + 2 + j))
-                .and_then(|l| parse_loc(l.trim().split(' ').next().unwrap_or("")));
             let msg = format!("panic: {}", msg.trim_end_matches(" [recovered]"));
-            go_log(&mut logs, &name, loc, msg);
+            // Frames are `pkg.Func(args)` then `\t/path/file.go:12 +0x1d`.
+            let trace: Vec<&str> = lines[i + 1..].iter().take(80).copied().collect();
+            let at =
+                |j: usize| trace.get(j + 1).and_then(|l| parse_loc(l.trim().split(' ').next()?));
+            if let Some(name) = current.clone() {
+                let top = format!(".{}(", name.split('/').next().unwrap_or(""));
+                let frame = trace.iter().position(|l| l.contains(&top) && !l.starts_with('\t'));
+                logs.entry(name).or_default().push((frame.and_then(at), msg));
+            } else {
+                // Outside any test (`init`, `TestMain`): the first frame of the project.
+                let loc = (0..trace.len()).filter_map(at).find(|(p, _)| !is_library(p));
+                r.errors.push(loc.map_or(msg.clone(), |(p, l)| format!("{p}:{l}: {msg}")));
+            }
             seen = true;
         } else if indent(line) == 0 {
             let located = line
@@ -819,29 +844,31 @@ fn parse_go(lines: &[&str]) -> Option<TestReport> {
             }
             seen |= located.is_some()
                 || ["ok  \t", "FAIL\t", "?   \t"].iter().any(|p| line.starts_with(p));
+            if let Some(pkg) = line.strip_prefix("FAIL\t") {
+                failed_packages.push(pkg.split('\t').next().unwrap_or(pkg));
+            }
         } else if let Some(name) = &current {
             let located = t
                 .split_once(": ")
                 .and_then(|(l, m)| Some((parse_loc(l).filter(|(p, _)| p.ends_with(".go"))?, m)));
             if let Some((loc, msg)) = located {
-                go_log(&mut logs, name, Some(loc), msg.to_string());
+                logs.entry(name.clone()).or_default().push((Some(loc), msg.to_string()));
                 log_indent = indent(line);
             } else if indent(line) > log_indent {
-                if let Some(last) =
-                    logs.iter_mut().find(|(n, _)| n == name).and_then(|(_, v)| v.last_mut())
-                {
+                if let Some(last) = logs.get_mut(name).and_then(|v| v.last_mut()) {
                     last.1.push('\n');
                     last.1.push_str(t);
                 }
             }
         }
     }
+    // Parents of failing subtests fail too: show them only with messages of their own.
+    let parents: HashSet<&str> =
+        failed.iter().flat_map(|n| n.match_indices('/').map(|(at, _)| &n[..at])).collect();
+    let mut done = HashSet::new();
     for name in &failed {
-        let entries = logs.iter().find(|(n, _)| n == name).map_or(&[][..], |(_, v)| v.as_slice());
-        let parent = failed
-            .iter()
-            .any(|n| n.strip_prefix(name.as_str()).is_some_and(|r| r.starts_with('/')));
-        if (parent && entries.is_empty()) || r.failures.iter().any(|f| &f.name == name) {
+        let entries = logs.get(name).map_or(&[][..], |v| v.as_slice());
+        if (parents.contains(name.as_str()) && entries.is_empty()) || !done.insert(name) {
             continue;
         }
         let mut f = TestFailure::named(name);
@@ -850,17 +877,16 @@ fn parse_go(lines: &[&str]) -> Option<TestReport> {
         set_expected(&mut f, entries.first().and_then(|(_, m)| got_want(m)));
         r.failures.push(f);
     }
+    if r.failures.is_empty() && r.errors.is_empty() {
+        // A package failed but the reason was cut off: count it as an error, not a pass.
+        let no_reason =
+            failed_packages.iter().map(|p| format!("{p}: failed, no failing test in the output"));
+        r.errors.extend(no_reason);
+    }
     if verbose {
         (r.passed, r.failed) = (Some(passed), Some(r.failures.len() as u32));
     }
     seen.then_some(r)
-}
-
-fn go_log(logs: &mut Logs, name: &str, loc: Option<Loc>, msg: String) {
-    match logs.iter_mut().find(|(n, _)| n == name) {
-        Some((_, v)) => v.push((loc, msg)),
-        None => logs.push((name.to_string(), vec![(loc, msg)])),
-    }
 }
 
 /// `got X, want Y` or `F(x) = X; want Y` → (expected, actual).
@@ -1895,6 +1921,27 @@ test at test/suite.test.js:5:3
             );
             assert_eq!((r.passed, r.failed), (Some(1), Some(1)));
         }
+    }
+
+    #[test]
+    fn crashes_and_missing_reasons_are_not_passes() {
+        // Real (Rust 1.95): a test binary aborted by a stack overflow.
+        let overflow = "running 2 tests\n\nthread 'tests::overflow' (9847) has overflowed its stack\n\
+            fatal runtime error: stack overflow, aborting\nerror: test failed, to rerun pass `--lib`\n\n\
+            Caused by:\n  process didn't exit successfully: `/tmp/crt4/target/debug/deps/crt4-8c` \
+            (signal: 6, SIGABRT: process abort signal)\n";
+        let r = parse(overflow);
+        assert_eq!((names(&r), r.errors.len(), r.failing()), (vec!["tests::overflow"], 1, 2));
+        // Go: a panic outside any test; a failed package whose reason was cut off.
+        let init = "panic: boom\n\ngoroutine 1 [running]:\nexample.com/calc.init.0()\n\
+            \t/home/dev/calc/calc.go:5 +0x25\nFAIL\texample.com/calc\t0.004s\nFAIL\n";
+        assert_eq!(parse(init).errors, ["/home/dev/calc/calc.go:5: panic: boom"]);
+        assert_eq!(parse("FAIL\texample.com/calc\t0.004s\nFAIL\n").failing(), usize::MAX);
+        // Real (pytest 9.2 -q) in an empty directory.
+        assert_eq!(parse("\nno tests ran in 0.00s\n").failing(), usize::MAX);
+        // The loop's trimming markers do not end up in messages.
+        let trimmed = CARGO.replace("  left: 8", "[... 3 lines omitted ...]\n  left: 8");
+        assert_eq!(parse(&trimmed), parse(CARGO));
     }
 
     #[test]

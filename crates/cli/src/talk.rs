@@ -159,8 +159,6 @@ pub struct Routed {
     pub meter: Arc<Meter>,
     /// The first backend of the role's chain: name and configuration.
     pub first: (String, suit_model::BackendConfig),
-    /// The merged configuration.
-    pub config: config::Config,
 }
 
 /// Loads the configuration, applies `--backend` (use only that backend for
@@ -211,7 +209,7 @@ pub fn route_tuned(
         .with_context(|| format!("the {} role names no configured backend", role.as_str()))?;
     let meter = Arc::new(Meter::new(config.budget));
     let router = Router::from_config(config, meter.clone(), crate::models::load_embedded)?;
-    Ok(Routed { model: router.for_role(role), meter, first: (first_name, first), config: loaded })
+    Ok(Routed { model: router.for_role(role), meter, first: (first_name, first) })
 }
 
 /// One conversation: the routed chat model, its meter and the request shape.
