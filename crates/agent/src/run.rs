@@ -442,6 +442,9 @@ enum Proposed {
 
 type End = (Outcome, String, Option<LeashStop>);
 
+/// Path and final content (`None`: deleted) of each file a step writes.
+type DecidedFiles = Vec<(String, Option<String>)>;
+
 /// How a step ended.
 enum StepResult {
     /// The run is over.
@@ -877,7 +880,7 @@ impl Loop<'_> {
         proposal: &Proposal,
         reviewer: &mut dyn Reviewer,
         journal: &mut Journal<'_>,
-    ) -> Result<(Vec<(String, Option<String>)>, Decision), StepResult> {
+    ) -> Result<(DecidedFiles, Decision), StepResult> {
         let needs_person = !self.autonomy.applies_alone() || proposal.escalation.is_some();
         if !needs_person {
             let files = proposal

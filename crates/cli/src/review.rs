@@ -591,16 +591,16 @@ mod tests {
 
     #[test]
     fn a_plan_cut_at_its_limit_is_shown_in_whole_words() {
-        // The grammar ends the plan after 120 characters, here inside "adjust".
-        let words = "split the input on any whitespace and lower-case every word before counting them so the keys ";
-        let body: String = format!("{words}match adjust").chars().take(PLAN_MAX_CHARS).collect();
-        assert!(body.ends_with("adju"), "{body}");
+        // The grammar ends the plan after 120 characters, here inside "cases".
+        let words = "split the input on any whitespace and lower-case every word before counting them, so that equal words with different cases always share one key";
+        let body: String = words.chars().take(PLAN_MAX_CHARS).collect();
+        assert!(body.ends_with(" cas"), "{body}");
         let reply = format!("Plan: {body}\ncalc.py\n```\nx\n```\n");
         for piece in [1, 3, 500] {
             let shown = show_reply(&reply, piece, false);
             let plan = shown.lines().next().unwrap();
-            assert!(plan.ends_with("match…"), "{piece}: {plan:?}");
-            assert!(!shown.contains("adju"), "{piece}: {shown:?}");
+            assert!(plan.ends_with("different…"), "{piece}: {plan:?}");
+            assert!(!shown.contains(" cas"), "{piece}: {shown:?}");
         }
         assert_eq!(whole_words("Plan: short one"), "Plan: short one");
     }
