@@ -30,6 +30,12 @@ use crate::{
 /// Lines of unparsed check output kept for the model (the end matters most).
 const CHECK_OUTPUT_LINES: usize = 60;
 
+/// Temperature added at each reflection on an unusable reply.
+const REFLECTION_HEAT: f32 = 0.4;
+
+/// The hottest a candidate is sampled.
+const MAX_TEMPERATURE: f32 = 1.5;
+
 /// Failing tests described to the model in detail.
 const FEEDBACK_FAILURES: usize = 3;
 
@@ -622,11 +628,14 @@ impl Loop<'_> {
             if let Err(stop) = self.tally.check(self.tokens, self.cost()) {
                 return Proposed::Stop(stop);
             }
-            let replies =
-                match self.ask(step, &messages, &constraint, plan.strategy, n, journal).await {
-                    Ok(r) => r,
-                    Err(e) => return Proposed::ModelError(e.to_string()),
-                };
+            // Each reflection samples hotter than the last: a greedy reply
+            // told it changed nothing would only repeat itself.
+            let heat = REFLECTION_HEAT * reflection as f32;
+            let asked = self.ask(step, &messages, &constraint, plan.strategy, heat, n, journal);
+            let replies = match asked.await {
+                Ok(r) => r,
+                Err(e) => return Proposed::ModelError(e.to_string()),
+            };
             let mut usable = Vec::new();
             let mut seen = HashSet::new();
             let mut first_error = None;
@@ -684,20 +693,23 @@ impl Loop<'_> {
 
     /// One try: `n` replies to the same messages, decoded together, each
     /// sampled its own way (the first greedy unless the strategy samples
-    /// hot). The first candidate's reply streams to the sink.
+    /// hot), `heat` added to every temperature. The first candidate's reply
+    /// streams to the sink.
+    #[allow(clippy::too_many_arguments)]
     async fn ask(
         &mut self,
         step: u32,
         messages: &[Message],
         constraint: &Option<Constraint>,
         strategy: Strategy,
+        heat: f32,
         n: usize,
         journal: &mut Journal<'_>,
     ) -> Result<Vec<Completion>, ModelError> {
         let cost_before = self.cost();
         let mut requests = Vec::with_capacity(n);
         for i in 0..n {
-            let temperature = strategy.temperature(i);
+            let temperature = (strategy.temperature(i) + heat).min(MAX_TEMPERATURE);
             let request = ChatRequest {
                 messages: messages.to_vec(),
                 sampling: Sampling {

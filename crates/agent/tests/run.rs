@@ -246,6 +246,9 @@ async fn bad_replies_go_back_as_feedback_and_leave_files_untouched() {
     let last = model.requests().pop().unwrap();
     assert_eq!(last.messages.len(), 2 + 2 * 3);
     assert!(last.messages[3].content.starts_with("Your edit was not applied"));
+    // And each was sampled hotter than the one before.
+    let temperatures: Vec<f32> = model.requests().iter().map(|r| r.sampling.temperature).collect();
+    assert!(temperatures.windows(2).all(|t| t[0] < t[1]), "{temperatures:?}");
     assert_eq!(r.read("calc.py"), BUGGY);
     assert_eq!(r.read("other.py"), "x = 1\n");
     assert!(r.ws.log(None).unwrap().is_empty(), "no checkpoint was written");

@@ -138,6 +138,9 @@ pub struct EvalArgs {
     /// Only tasks whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Only tasks of this set: `tuning` (no `set` in task.toml) or `holdout`.
+    #[arg(long)]
+    set: Option<String>,
     /// The autonomy level for every task.
     #[arg(long, default_value = "auto")]
     autonomy: String,
@@ -589,6 +592,13 @@ struct EvalTask {
     set: Option<String>,
 }
 
+/// Reads and parses `DIR/task.toml`.
+fn read_task(dir: &Path) -> Result<EvalTask> {
+    let text = std::fs::read_to_string(dir.join("task.toml"))
+        .with_context(|| format!("cannot read {}/task.toml", dir.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid {}/task.toml: {e}", dir.display()))
+}
+
 /// The result of one eval task.
 #[derive(serde::Serialize)]
 struct EvalResult {
@@ -623,6 +633,15 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
         })
         .collect();
     tasks.sort();
+    if let Some(set) = &args.set {
+        let mut kept = Vec::new();
+        for dir in tasks {
+            if read_task(&dir)?.set.as_deref().unwrap_or("tuning") == set {
+                kept.push(dir);
+            }
+        }
+        tasks = kept;
+    }
     if tasks.is_empty() {
         anyhow::bail!(
             "no tasks in {} (a task is a folder with task.toml and repo/)",
@@ -680,11 +699,7 @@ async fn eval_task(
     level: Autonomy,
 ) -> Result<EvalResult> {
     let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let spec: EvalTask = toml::from_str(
-        &std::fs::read_to_string(dir.join("task.toml"))
-            .with_context(|| format!("cannot read {}/task.toml", dir.display()))?,
-    )
-    .map_err(|e| anyhow::anyhow!("invalid {}/task.toml: {e}", dir.display()))?;
+    let spec = read_task(dir)?;
     let work = tempfile::Builder::new().prefix("suit-eval-").tempdir()?;
     copy_dir(&dir.join("repo"), work.path())
         .with_context(|| format!("cannot copy {}/repo", dir.display()))?;
