@@ -700,3 +700,36 @@ async fn repo_level_takes_reviewed_steps_until_done_and_runs_no_commands() {
     assert!(!requests[0].messages[0].content.contains("DONE"));
     assert!(requests[1].messages[0].content.contains("answer with the single word DONE"));
 }
+
+#[tokio::test]
+async fn bad_checks_and_bad_candidates_leave_every_file_whole() {
+    const TESTS: &str = "from calc import add\nassert add(2, 3) == 5\n";
+    let r = repo(&[("calc.py", BUGGY), ("test_calc.py", TESTS)]);
+    // A check that floods its output (100 MB) and that no parser knows.
+    let flood = "head -c 100000000 /dev/zero | tr '\\0' x; echo; \
+                 grep -q 'return a + b' calc.py || { echo 'something is off'; exit 1; }";
+    // The first reply empties the test file; then a wrong change; then, in
+    // the other edit format the third step asks for, the fix.
+    let model = ScriptedModel::new(&[
+        "test_calc.py\n```python\n```\n",
+        &whole(WRONG),
+        "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n",
+    ]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Repo, r.dir.path());
+    cfg.autonomy = Autonomy::Auto;
+    cfg.checks = vec![Check::new(flood)];
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", summary);
+    assert_eq!(r.read("calc.py"), FIXED);
+    assert_eq!(r.read("test_calc.py"), TESTS, "the test file is untouched");
+    for e in &sink.events {
+        if let Event::CheckResult { outcome, .. } = e {
+            assert!(outcome.output.len() <= 70 << 10, "kept output is bounded");
+        }
+    }
+    // The output nobody parses reached the model as its trimmed tail.
+    let second = &model.requests()[1].messages[1].content;
+    assert!(second.contains("Output of `head -c"), "{second}");
+    assert!(second.contains("something is off"), "{second}");
+}

@@ -1,5 +1,6 @@
 //! End-to-end tests of `suit run` and `suit complete` through the binary
-//! with the real small coder model (Qwen2.5-Coder-0.5B, greedy decoding).
+//! with the real coder models: Qwen2.5-Coder-0.5B for the mechanics, and
+//! the default 1.5B where its own habits are what is tested.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::process::Command;
 use common::{text, Home};
 
 const CODER: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m";
+const DEFAULT_MODEL: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m";
 
 const BUGGY: &str = "def area(width, height):\n    return width + height\n";
 const TESTS: &str = "import unittest\n\nfrom shapes import area\n\n\nclass AreaTest(unittest.TestCase):\n    def test_area(self):\n        self.assertEqual(area(3, 4), 12)\n\n\nif __name__ == \"__main__\":\n    unittest.main()\n";
@@ -131,4 +133,114 @@ fn run_refuses_bad_requests_with_a_fix() {
         assert!(text(&out.stderr).contains(expected), "{args:?}: {}", text(&out.stderr));
     }
     assert_eq!(p.read("shapes.py"), BUGGY);
+}
+
+/// A function with two bugs (it splits on single spaces, and it does not
+/// lower-case) and five tests, three failing.
+const WORDFREQ: &str = r#""""Word frequencies of a text."""
+
+
+def word_counts(text):
+    """Count how often each word occurs in `text`.
+
+    Words are separated by any whitespace (spaces, tabs, newlines) and
+    compared without regard to case: "The" and "the" are the same word.
+    """
+    counts = {}
+    for word in text.split(" "):
+        if not word:
+            continue
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+"#;
+
+const WORDFREQ_TESTS: &str = r#"import unittest
+
+from wordfreq import word_counts
+
+
+class WordCountsTest(unittest.TestCase):
+    def test_single_spaces(self):
+        self.assertEqual(word_counts("a b a"), {"a": 2, "b": 1})
+
+    def test_tabs_and_newlines_separate_words(self):
+        self.assertEqual(word_counts("a\tb\nc"), {"a": 1, "b": 1, "c": 1})
+
+    def test_case_is_ignored(self):
+        self.assertEqual(word_counts("The the THE"), {"the": 3})
+
+    def test_runs_of_whitespace(self):
+        self.assertEqual(word_counts("  x   y  \n"), {"x": 1, "y": 1})
+
+    def test_empty(self):
+        self.assertEqual(word_counts(""), {})
+
+
+if __name__ == "__main__":
+    unittest.main()
+"#;
+
+#[test]
+fn with_the_default_model_a_no_op_reply_is_followed_by_a_changed_request_not_a_stop() {
+    // One candidate per try, so every reply is the model's own greedy or
+    // sampled answer to one request. After the first fix (the split), the
+    // 1.5B model answers the next request with the file unchanged.
+    let p = Home::with_files(&[("wordfreq.py", WORDFREQ), ("test_wordfreq.py", WORDFREQ_TESTS)]);
+    let out = p.suit(
+        &[
+            "run",
+            "word_counts must split on any whitespace and ignore case; make the tests pass",
+            "--autonomy",
+            "auto",
+            "--check",
+            "python3 -m unittest -q",
+            "--file",
+            "wordfreq.py",
+            "--model",
+            DEFAULT_MODEL,
+            "--candidates",
+            "1",
+            "--max-steps",
+            "3",
+            "--max-reflections",
+            "1",
+            "--max-output-tokens",
+            "400",
+            "--json",
+        ],
+        "",
+    );
+    let stderr = text(&out.stderr);
+    let events: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["event"] != "reply_delta")
+        .collect();
+    let last = events.last().unwrap_or_else(|| panic!("no events; stderr: {stderr}"));
+    assert_eq!(last["event"], "finished", "{stderr}");
+    let no_op = events
+        .iter()
+        .position(|e| {
+            e["event"] == "edit_failed"
+                && e["reason"].as_str().is_some_and(|r| r.contains("changes nothing"))
+        })
+        .unwrap_or_else(|| panic!("the model made no no-op reply this time: {events:#?}"));
+    // What follows the no-op is a new request (a hotter reflection or the
+    // next strategy), never a stop.
+    let after = &events[no_op + 1..];
+    let next = after
+        .iter()
+        .find(|e| e["event"] == "proposal" || e["event"] == "finished")
+        .expect("an event after the no-op");
+    assert_eq!(next["event"], "proposal", "the run stopped at a no-op: {events:#?}");
+    assert_ne!(last["stop"]["limit"], "repeated", "strategies were left: {events:#?}");
+    // Files are whole: the function is the original or a kept step's, and
+    // the tests are untouched.
+    assert_eq!(p.read("test_wordfreq.py"), WORDFREQ_TESTS);
+    let check = Command::new("python3")
+        .args(["-c", "import wordfreq"])
+        .current_dir(p.work())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "wordfreq.py still imports");
 }
