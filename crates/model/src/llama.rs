@@ -531,10 +531,10 @@ impl Active {
 enum NotAdmitted {
     /// Another slot is evaluating a prompt this one shares: admit it once
     /// those cells can be shared. Requests behind it may go first.
-    Sharing(Waiting),
+    Sharing(Box<Waiting>),
     /// No free slot or not enough free cells: it and the requests behind it
     /// wait for running requests to finish.
-    Full(Waiting),
+    Full(Box<Waiting>),
 }
 
 /// The distinct cells the slots hold.
@@ -633,9 +633,9 @@ impl Worker {
                 clock += 1;
                 match self.admit(ctx, &mut slots, w, clock) {
                     Ok(()) => {}
-                    Err(NotAdmitted::Sharing(w)) => held.push_back(w),
+                    Err(NotAdmitted::Sharing(w)) => held.push_back(*w),
                     Err(NotAdmitted::Full(w)) => {
-                        queue.push_front(w);
+                        queue.push_front(*w);
                         break;
                     }
                 }
@@ -735,7 +735,7 @@ impl Worker {
                 (common_prefix(&slots[i].cached, &w.tokens), u64::MAX - slots[i].last_used)
             })
         });
-        let Some(index) = best else { return Err(NotAdmitted::Full(w)) };
+        let Some(index) = best else { return Err(NotAdmitted::Full(Box::new(w))) };
 
         // The last token is always evaluated: its logits start the sampling.
         let limit = w.tokens.len() - 1;
@@ -758,7 +758,7 @@ impl Worker {
             })
         });
         if evaluating.max().is_some_and(|n| n.min(limit) >= reuse + MIN_SHARED_GAIN) {
-            return Err(NotAdmitted::Sharing(w));
+            return Err(NotAdmitted::Sharing(Box::new(w)));
         }
 
         // Make room: evict idle slots, least recently used first, until the
@@ -797,7 +797,7 @@ impl Worker {
         }
         let running = slots.iter().any(|s| s.active.is_some());
         if running && used_after(slots) + need > total {
-            return Err(NotAdmitted::Full(w)); // wait for running requests to finish
+            return Err(NotAdmitted::Full(Box::new(w))); // wait for running requests to finish
         }
 
         let cells = prefix_cells(slots);
