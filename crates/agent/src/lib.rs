@@ -14,6 +14,7 @@
 
 mod autonomy;
 mod checks;
+mod complete;
 mod events;
 mod gate;
 mod leash;
@@ -25,6 +26,7 @@ mod testout;
 
 pub use autonomy::{Autonomy, UnknownAutonomy};
 pub use checks::{run_check, trim_output, Check, CheckOutcome, CheckStatus};
+pub use complete::CompletionEnd;
 pub use events::{
     Approver, Decision, Event, EventSink, FileSummary, JsonlSink, MemorySink, Outcome,
     SegmentSummary, Stamped,

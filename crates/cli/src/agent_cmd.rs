@@ -10,10 +10,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use futures::{StreamExt, TryStreamExt};
 use suit_agent::{
-    Autonomy, Check, EventSink, JsonlSink, Leash, NoPerson, Reviewer, RunConfig, RunSummary,
+    Autonomy, Check, CompletionEnd, EventSink, JsonlSink, Leash, NoPerson, Reviewer, RunConfig,
+    RunSummary,
 };
 use suit_edit::Target;
-use suit_model::{BackendKind, CompletionRequest, Model, Sampling, Task};
+use suit_model::{BackendKind, CompletionRequest, Model, Sampling, StreamEvent, Task};
 use suit_store::{SqliteStore, Step, Workspace};
 
 use crate::review::{TerminalReviewer, TerminalView};
@@ -113,6 +114,10 @@ pub struct CompleteArgs {
     /// Most tokens to insert.
     #[arg(long, default_value_t = 128)]
     max_tokens: u32,
+    /// Most lines to insert (the insertion also ends where the block at the
+    /// cursor ends, or where it starts repeating the code after the cursor).
+    #[arg(long)]
+    max_lines: Option<usize>,
     #[command(flatten)]
     model: ModelChoice,
 }
@@ -499,8 +504,7 @@ pub async fn complete(args: CompleteArgs, config_file: Option<&Path>) -> Result<
         sampling: Sampling { max_tokens: args.max_tokens, ..Sampling::default() },
         ..CompletionRequest::fim(prefix, suffix)
     };
-    let done = suit_model::collect(engine.routed.model.complete(request).await?).await?;
-    let insertion = done.text;
+    let insertion = complete_at(&engine, request, prefix, suffix, args.max_lines).await?;
     if !args.apply {
         print!("{insertion}");
         if !insertion.ends_with('\n') {
@@ -539,6 +543,38 @@ pub async fn complete(args: CompleteArgs, config_file: Option<&Path>) -> Result<
     }
     eprintln!("suit: inserted into {rel} as step {} (`suit undo` reverts it)", checkpoint.id);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Streams a completion and stops it where [`CompletionEnd`] says a person
+/// would stop (dropping the stream ends the model's work on it).
+async fn complete_at(
+    engine: &Engine,
+    request: CompletionRequest,
+    prefix: &str,
+    suffix: &str,
+    max_lines: Option<usize>,
+) -> Result<String> {
+    let end = CompletionEnd::new(prefix, suffix, max_lines);
+    let mut stream = engine.routed.model.complete(request).await?;
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        match event? {
+            StreamEvent::Delta(delta) => {
+                text.push_str(&delta);
+                if let Some(keep) = end.end(&text) {
+                    text.truncate(keep);
+                    return Ok(text);
+                }
+            }
+            StreamEvent::Done(done) => {
+                text = done.text;
+                break;
+            }
+        }
+    }
+    let keep = end.end(&text).unwrap_or(text.len());
+    text.truncate(keep);
+    Ok(text)
 }
 
 fn parse_cursor(at: &str) -> Result<(PathBuf, usize, usize)> {

@@ -156,6 +156,9 @@ pub fn load_embedded(name: &str, config: &BackendConfig) -> Result<Arc<dyn Model
     if let Some(parallel) = config.parallel {
         options.parallel = parallel as usize;
     }
+    if let Some(lookup) = config.lookup {
+        options.lookup = lookup;
+    }
     Ok(Arc::new(LlamaModel::load(options)?))
 }
 

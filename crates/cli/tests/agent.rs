@@ -118,6 +118,41 @@ fn complete_fills_the_cursor_and_apply_is_undoable() {
 }
 
 #[test]
+fn completions_end_where_the_block_at_the_cursor_ends() {
+    // Function bodies taken out of real-sized modules: the completion must
+    // fill the body and stop, not go on with the next functions.
+    let python = "import re\n\n\ndef words(text):\n    \n\n\ndef count_words(text):\n    \
+                  return len(words(text))\n\n\ndef longest_word(text):\n    found = words(text)\n    \
+                  return max(found, key=len) if found else None\n";
+    let rust = "pub fn mean(values: &[f64]) -> Option<f64> {\n    \n}\n\npub fn median(values: \
+                &[f64]) -> Option<f64> {\n    let mut v = values.to_vec();\n    \
+                v.sort_by(f64::total_cmp);\n    v.get(v.len() / 2).copied()\n}\n";
+    let p = Home::with_files(&[("text.py", python), ("stats.rs", rust)]);
+    for (at, body_indent) in [("text.py:5:5", 4), ("stats.rs:2:5", 4)] {
+        let out = p.suit(&["complete", at, "--model", CODER, "--max-tokens", "128"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let insertion = text(&out.stdout);
+        assert!(!insertion.trim().is_empty(), "{at}: no insertion");
+        for line in insertion.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let indent = line.len() - line.trim_start().len();
+            assert!(indent >= body_indent, "{at}: the insertion leaves the block: {insertion:?}");
+        }
+        assert!(!insertion.contains("def count_words") && !insertion.contains("fn median"));
+    }
+    let out = p.suit(&["complete", "text.py:5:5", "--model", CODER, "--apply"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let parsed = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(p.work().join("text.py"))
+        .output()
+        .expect("python3");
+    assert!(parsed.status.success(), "{}\n{}", text(&parsed.stderr), p.read("text.py"));
+    let out = p.suit(&["complete", "text.py:5:5", "--model", CODER, "--max-lines", "1"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim_end().lines().count() <= 1, "{}", text(&out.stdout));
+}
+
+#[test]
 fn run_refuses_bad_requests_with_a_fix() {
     let p = Home::with_files(&[("shapes.py", BUGGY)]);
     for (args, expected) in [

@@ -157,6 +157,11 @@ pub struct BackendConfig {
     /// Embedded only: sequences decoded together in one batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel: Option<u32>,
+    /// Embedded only: prompt-lookup decoding, which drafts the tokens a reply
+    /// copies from its prompt and verifies them in one decode call (same
+    /// output, faster edits). Default: on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<bool>,
     /// HTTP only, required: the API root including its version, e.g.
     /// `https://api.openai.com/v1`, `http://127.0.0.1:8080/v1`,
     /// `https://api.anthropic.com/v1`.
@@ -195,6 +200,7 @@ impl BackendConfig {
             ctx_size: None,
             threads: None,
             parallel: None,
+            lookup: None,
             base_url: None,
             api_key_env: None,
             timeout_secs: default_timeout_secs(),
@@ -256,9 +262,11 @@ impl BackendConfig {
                     )))
                 }
             }
-            for (key, set) in
-                [("threads", self.threads.is_some()), ("parallel", self.parallel.is_some())]
-            {
+            for (key, set) in [
+                ("threads", self.threads.is_some()),
+                ("parallel", self.parallel.is_some()),
+                ("lookup", self.lookup.is_some()),
+            ] {
                 if set {
                     return Err(ModelError::Config(format!(
                         "{at}: `{key}` applies only to kind = \"embedded\"; remove it (the server decides)"

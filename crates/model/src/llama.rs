@@ -20,6 +20,16 @@
 //!   generated are evaluated again). A request never fails for want of cells;
 //! - every step decodes one batch holding the next prompt chunk or the next
 //!   token of every active request, so concurrent requests share the work;
+//! - a generating request drafts the tokens that may follow by *prompt
+//!   lookup* (the latest earlier place in its own tokens where its last few
+//!   tokens occur, and what came after them there: an edit reply mostly
+//!   copies the file it was given) and verifies the draft in the same decode
+//!   call; the sampler then takes the drafted tokens it would have sampled
+//!   anyway, one by one, so the output is the one plain decoding gives, only
+//!   sooner. A draft is verified only when it is expected to pay: on a CPU
+//!   each token added to a decode call costs about half a one-token call,
+//!   and the request's earlier drafts tell how likely the next drafted token
+//!   is to be taken;
 //! - text streams out token by token, with stop sequences held back until
 //!   they can no longer match.
 //!
@@ -64,6 +74,9 @@ pub struct LlamaOptions {
     pub parallel: usize,
     /// Most tokens evaluated in one decode call.
     pub batch_size: u32,
+    /// Prompt-lookup decoding: drafts verified in the decode call of the
+    /// token before them (see the module documentation).
+    pub lookup: bool,
 }
 
 impl LlamaOptions {
@@ -77,6 +90,7 @@ impl LlamaOptions {
             threads,
             parallel: 4,
             batch_size: 512,
+            lookup: true,
         }
     }
 }
@@ -96,6 +110,12 @@ pub struct EngineStats {
     pub prompt_tokens_shared: u64,
     /// Requests set aside (to continue later) because the cache was full.
     pub preemptions: u64,
+    /// Decode steps that verified a prompt-lookup draft.
+    pub drafts: u64,
+    /// Tokens drafted by prompt lookup and verified.
+    pub tokens_drafted: u64,
+    /// Drafted tokens the sampler took (each saved a decode step).
+    pub drafts_accepted: u64,
 }
 
 /// A GGUF model running in-process on llama.cpp. Cheap to share behind an
@@ -107,6 +127,9 @@ pub struct LlamaModel {
     ctx_size: usize,
     jobs: std_mpsc::Sender<Job>,
     stats: Arc<std::sync::Mutex<EngineStats>>,
+    /// Joined on drop, so the process never exits while llama.cpp decodes
+    /// (which crashes in its teardown).
+    worker: Option<thread::JoinHandle<()>>,
 }
 
 fn backend() -> Result<&'static LlamaBackend, ModelError> {
@@ -152,18 +175,19 @@ impl LlamaModel {
             threads: options.threads.max(1) as i32,
             parallel: options.parallel.max(1),
             batch_size: options.batch_size.max(32),
+            lookup: options.lookup,
             stats: stats.clone(),
             model_name: model_name.clone(),
             next_cell: std::cell::Cell::new(0),
         };
-        thread::Builder::new()
+        let handle = thread::Builder::new()
             .name(format!("llama-{}", options.name))
             .spawn(move || worker.run(rx))
             .map_err(|e| ModelError::Engine {
                 backend: options.name.clone(),
                 reason: format!("cannot start the worker thread: {e}"),
             })?;
-        Ok(Self { options, model, model_name, ctx_size, jobs, stats })
+        Ok(Self { options, model, model_name, ctx_size, jobs, stats, worker: Some(handle) })
     }
 
     /// The model's name from its GGUF metadata (or the file name).
@@ -439,6 +463,11 @@ impl Model for LlamaModel {
 impl Drop for LlamaModel {
     fn drop(&mut self) {
         let _ = self.jobs.send(Job::Shutdown);
+        // The worker ends after its current decode call (a request whose
+        // stream was dropped is not decoded further).
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
     }
 }
 
@@ -454,6 +483,19 @@ const GROWTH_ROOM: usize = 256;
 /// would be shared than the slot's own cache already holds; fewer are
 /// cheaper to evaluate than to wait for.
 const MIN_SHARED_GAIN: usize = 32;
+
+/// What each token added to a decode call costs, in one-token calls, as
+/// measured on a 2-core CPU with a 1.5B model (`examples/decode_cost.rs`: 16
+/// tokens cost ~7 one-token calls). A constant, not a timing, so that the
+/// same request gives the same drafts and so the same reply.
+const MARGINAL_COST: f64 = 0.45;
+/// The longest prompt-lookup draft verified in one decode call.
+const DRAFT_MAX: usize = 32;
+/// The shortest suffix of a request's tokens that must recur for a draft
+/// (two tokens recur often in prose and predict little).
+const LOOKUP_MIN_MATCH: usize = 3;
+/// Longest suffix compared when looking for where to copy a draft from.
+const LOOKUP_MAX_MATCH: usize = 8;
 
 enum Job {
     Generate(GenerateJob),
@@ -517,6 +559,70 @@ struct Active {
     usage: Usage,
     /// When it was (last) admitted: the latest is preempted first.
     admitted: u64,
+    /// The tokens drafted after the pending one in the batch just decoded.
+    draft: Vec<LlamaToken>,
+    /// What the request's drafts have shown so far: how likely the sampler
+    /// is to take the next drafted token.
+    agreement: Agreement,
+    /// The length of the next draft while drafts are taken whole: copied
+    /// text comes in long runs, which a per-token chance underrates.
+    run_len: usize,
+    /// The first token of a draft that was not worth verifying: compared
+    /// with the token sampled, free evidence of how good drafts are.
+    guess: Option<LlamaToken>,
+    /// Where in the slot's tokens the last draft was copied from, advanced
+    /// past what was accepted: the next draft continues there when the
+    /// sampled token still agrees.
+    lookup_at: Option<usize>,
+}
+
+/// Recent drafted tokens the sampler took and drafts it cut short, decayed
+/// so that the estimate follows the reply (copying, then writing new code).
+#[derive(Debug, Clone, Copy, Default)]
+struct Agreement {
+    taken: f64,
+    refused: f64,
+}
+
+impl Agreement {
+    /// Counts one draft (or guess): `taken` tokens accepted, and whether a
+    /// drafted token was refused after them.
+    fn observe(&mut self, taken: usize, refused: bool) {
+        let decay = AGREEMENT_DECAY.powi((taken + usize::from(refused)) as i32);
+        self.taken = self.taken * decay + taken as f64;
+        self.refused = self.refused * decay + f64::from(u8::from(refused));
+    }
+
+    /// The chance that the sampler takes a drafted token (the estimate of a
+    /// geometric run length, starting from one half).
+    fn chance(&self) -> f64 {
+        (self.taken + 1.0) / (self.taken + self.refused + 2.0)
+    }
+}
+
+/// Weight in [`Agreement`] of a drafted token against the one after it: the
+/// estimate follows about the last 50 tokens drafted.
+const AGREEMENT_DECAY: f64 = 0.98;
+/// A draft is verified only when it is expected to give this many more
+/// tokens per unit of decode time than decoding without it.
+const DRAFT_GAIN: f64 = 1.1;
+
+/// The draft length (0: none) that gives the most tokens per unit of
+/// decode time, when each drafted token is taken with chance `p` (until
+/// one is refused) and each token added to a decode call costs `marginal`
+/// times a one-token call. At most `available`.
+fn draft_length(p: f64, marginal: f64, available: usize) -> usize {
+    let (mut best, mut best_gain) = (0, DRAFT_GAIN);
+    let (mut expected, mut run) = (1.0, 1.0);
+    for d in 1..=available {
+        run *= p;
+        expected += run;
+        let gain = expected / (1.0 + marginal * d as f64);
+        if gain > best_gain {
+            (best, best_gain) = (d, gain);
+        }
+    }
+    best
 }
 
 impl Active {
@@ -554,6 +660,7 @@ struct Worker {
     threads: i32,
     parallel: usize,
     batch_size: u32,
+    lookup: bool,
     stats: Arc<std::sync::Mutex<EngineStats>>,
     /// The id of the next cell written.
     next_cell: std::cell::Cell<u64>,
@@ -673,6 +780,11 @@ impl Worker {
                 sent: 0,
                 usage,
                 admitted: 0,
+                draft: Vec::new(),
+                agreement: Agreement::default(),
+                run_len: 1,
+                guess: None,
+                lookup_at: None,
             },
         })
     }
@@ -954,26 +1066,48 @@ impl Worker {
             let slot = &mut slots[i];
             let active = slot.active.as_mut().expect("active slot");
             active.logits_at = None;
+            active.draft.clear();
             let take = active.pending.len().min(room).min(free_cells);
             if take == 0 {
                 continue;
             }
             let last = take == active.pending.len();
+            active.guess = None;
+            if self.lookup && last && active.decoding() {
+                let left =
+                    (active.sampling.max_tokens.saturating_sub(active.generated + 1)) as usize;
+                let len = DRAFT_MAX.min(room - take).min(free_cells - take).min(left);
+                let mut draft =
+                    lookup_draft(&slot.cached, active.pending[0], len, &mut active.lookup_at);
+                let worth = draft_length(active.agreement.chance(), MARGINAL_COST, draft.len());
+                active.guess = draft.first().copied().filter(|_| worth == 0);
+                draft.truncate(if worth == 0 { 0 } else { worth.max(active.run_len) });
+                active.draft = draft;
+            }
             before.push((i, slot.cached.len()));
-            for (k, &token) in active.pending[..take].iter().enumerate() {
+            let tokens = active.pending[..take].iter().chain(&active.draft);
+            for (k, &token) in tokens.enumerate() {
                 let pos = slot.cached.len() as i32;
-                let logits = last && k == take - 1;
+                let logits = last && k + 1 >= take;
                 if batch.add(token, pos, &[slot.seq], logits).is_err() {
                     break;
                 }
-                if logits {
+                if logits && k + 1 == take {
                     active.logits_at = Some(batch.n_tokens() - 1);
                 }
                 slot.cached.push(token);
                 slot.cells.push(self.new_cell());
             }
             let added = slot.cached.len() - before.last().expect("just pushed").1;
-            active.pending.drain(..added);
+            // A draft cut short by a full batch is dropped whole.
+            if added < take + active.draft.len() {
+                let keep = before.last().expect("just pushed").1 + added.min(take);
+                slot.cached.truncate(keep);
+                slot.cells.truncate(keep);
+                active.draft.clear();
+            }
+            let added = slot.cached.len() - before.last().expect("just pushed").1;
+            active.pending.drain(..added.min(take));
             if active.generated == 0 {
                 evaluated_prompt += added as u64;
             }
@@ -992,6 +1126,8 @@ impl Worker {
                 let active = slot.active.as_mut().expect("active slot");
                 let mut back = slot.cached.split_off(len);
                 slot.cells.truncate(len);
+                back.truncate(back.len() - active.draft.len());
+                active.draft.clear();
                 back.append(&mut active.pending);
                 active.pending = back;
                 active.logits_at = None;
@@ -1018,33 +1154,79 @@ impl Worker {
                 stats.multi_sequence_batches += 1;
             }
         }
-        let vocab = self.model.vocab();
         for slot in slots.iter_mut() {
             let Some(active) = slot.active.as_mut() else { continue };
             let Some(at) = active.logits_at else { continue };
-            let token = active.sampler.sample(ctx, at);
-            let finish = if vocab.is_eog(token) {
-                Some(FinishReason::Stop)
-            } else {
-                active.generated += 1;
-                active.usage.completion_tokens += 1;
-                self.stats.lock().expect("stats lock").tokens_generated += 1;
-                vocab.token_to_piece_into(token, &mut active.bytes, false, None);
-                if emit(active) {
-                    Some(FinishReason::Stop)
-                } else if active.generated >= active.sampling.max_tokens
-                    || slot.cached.len() + 1 >= self.ctx_size as usize
-                {
-                    Some(FinishReason::Length)
-                } else {
-                    active.pending.push(token);
-                    None
+            let draft = std::mem::take(&mut active.draft);
+            // The tokens in the cache once the sampled pending token is in.
+            let base = slot.cached.len() - draft.len();
+            let mut accepted = 0;
+            let finish = loop {
+                let token = active.sampler.sample(ctx, at + accepted as i32);
+                if let Some(reason) = self.take_token(active, token, base + accepted) {
+                    break Some(reason);
                 }
+                if draft.get(accepted) == Some(&token) {
+                    accepted += 1; // its keys and values are in the cache already
+                    continue;
+                }
+                active.pending.push(token);
+                break None;
             };
+            if !draft.is_empty() {
+                let mut stats = self.stats.lock().expect("stats lock");
+                stats.drafts += 1;
+                stats.tokens_drafted += draft.len() as u64;
+                stats.drafts_accepted += accepted as u64;
+                active.agreement.observe(accepted, accepted < draft.len() && finish.is_none());
+                active.run_len = if accepted == draft.len() {
+                    (2 * accepted).min(DRAFT_MAX)
+                } else {
+                    accepted.max(1)
+                };
+                active.lookup_at = active.lookup_at.map(|at| at + accepted);
+            } else if let (Some(guess), None) = (active.guess.take(), finish) {
+                let right = active.pending.last() == Some(&guess);
+                active.agreement.observe(usize::from(right), !right);
+            }
+            // Drafted tokens the sampler did not take leave the cache.
+            let keep = base + accepted;
+            if slot.cached.len() > keep {
+                let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None);
+                slot.cached.truncate(keep);
+                slot.cells.truncate(keep);
+            }
             if let Some(reason) = finish {
                 let active = slot.active.take().expect("active slot");
                 finish_request(active, reason, &self.model_name, &self.name);
             }
+        }
+    }
+
+    /// Adds a sampled token to a request's reply; says whether the reply
+    /// ends with it. `cached` is the length of the sequence before it.
+    fn take_token(
+        &self,
+        active: &mut Active,
+        token: LlamaToken,
+        cached: usize,
+    ) -> Option<FinishReason> {
+        let vocab = self.model.vocab();
+        if vocab.is_eog(token) {
+            return Some(FinishReason::Stop);
+        }
+        active.generated += 1;
+        active.usage.completion_tokens += 1;
+        self.stats.lock().expect("stats lock").tokens_generated += 1;
+        vocab.token_to_piece_into(token, &mut active.bytes, false, None);
+        if emit(active) {
+            Some(FinishReason::Stop)
+        } else if active.generated >= active.sampling.max_tokens
+            || cached + 1 >= self.ctx_size as usize
+        {
+            Some(FinishReason::Length)
+        } else {
+            None
         }
     }
 
@@ -1100,6 +1282,53 @@ fn normalize(v: &[f32]) -> Vec<f32> {
     } else {
         v.iter().map(|x| x / norm).collect()
     }
+}
+
+/// Drafts up to `len` tokens to follow `history` and then `last`, by prompt
+/// lookup: when `at` points at a token equal to `last`, the draft continues
+/// after it (the reply is still copying from there); else it is what
+/// followed the latest earlier occurrence of the longest recurring suffix
+/// (at least [`LOOKUP_MIN_MATCH`] tokens). Sets `at` to where the draft was
+/// copied from; an empty draft when nothing recurs.
+fn lookup_draft(
+    history: &[LlamaToken],
+    last: LlamaToken,
+    len: usize,
+    at: &mut Option<usize>,
+) -> Vec<LlamaToken> {
+    if len == 0 {
+        return Vec::new();
+    }
+    let n = history.len();
+    // Token i of the sequence `history` then `last`.
+    let token = |i: usize| if i == n { last } else { history[i] };
+    let start = match *at {
+        Some(i) if i < n && history[i] == last => Some(i + 1),
+        _ => {
+            let mut best: Option<(usize, usize)> = None; // (match length, start)
+            for i in (0..n.saturating_sub(1)).rev() {
+                if history[i] != last {
+                    continue;
+                }
+                let matched = (0..=i.min(LOOKUP_MAX_MATCH - 1))
+                    .take_while(|&j| history[i - j] == token(n - j))
+                    .count();
+                if matched >= LOOKUP_MIN_MATCH && best.is_none_or(|(m, _)| matched > m) {
+                    best = Some((matched, i + 1));
+                    if matched == LOOKUP_MAX_MATCH {
+                        break;
+                    }
+                }
+            }
+            best.map(|(_, s)| s)
+        }
+    };
+    let Some(start) = start.filter(|&s| s < n) else {
+        *at = None;
+        return Vec::new();
+    };
+    *at = Some(start);
+    history[start..(start + len).min(n)].to_vec()
 }
 
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
@@ -1169,4 +1398,66 @@ fn finish_request(mut active: Active, reason: FinishReason, model: &str, backend
         model: model.to_string(),
         backend: backend.to_string(),
     })));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(ids: &[i32]) -> Vec<LlamaToken> {
+        ids.iter().map(|&i| LlamaToken(i)).collect()
+    }
+
+    #[test]
+    fn lookup_drafts_what_followed_the_longest_recurring_suffix() {
+        // 1 2 3 4 5 6 | 9 2 3 | 7 8 | ... 2 3 then 4: "2 3 4" recurs at 1..4.
+        let history = tokens(&[1, 2, 3, 4, 5, 6, 9, 2, 3, 7, 8, 2, 3]);
+        let mut at = None;
+        let draft = lookup_draft(&history, LlamaToken(4), 3, &mut at);
+        assert_eq!(draft, tokens(&[5, 6, 9]));
+        assert_eq!(at, Some(4));
+        // The next sampled token agrees with the source: the draft goes on
+        // from there without a search.
+        let mut longer = history.clone();
+        longer.extend(tokens(&[4, 5, 6]));
+        let mut at = Some(6);
+        assert_eq!(lookup_draft(&longer, LlamaToken(9), 2, &mut at), tokens(&[2, 3]));
+        assert_eq!(at, Some(7));
+    }
+
+    #[test]
+    fn lookup_needs_a_suffix_of_three_tokens_and_a_continuation() {
+        let mut at = None;
+        // Only "3 4" recurs: too short to predict anything.
+        let history = tokens(&[1, 3, 4, 5, 2, 3]);
+        assert!(lookup_draft(&history, LlamaToken(4), 4, &mut at).is_empty());
+        assert_eq!(at, None);
+        // Nothing follows the only earlier occurrence but the suffix itself.
+        let history = tokens(&[7, 7, 7]);
+        assert!(lookup_draft(&history, LlamaToken(7), 4, &mut at).len() <= 1);
+        assert!(lookup_draft(&history, LlamaToken(7), 0, &mut at).is_empty());
+        assert!(lookup_draft(&[], LlamaToken(7), 4, &mut at).is_empty());
+    }
+
+    #[test]
+    fn drafts_are_verified_only_when_they_are_expected_to_pay() {
+        // A token drafted at even odds never pays when it costs half a call.
+        assert_eq!(draft_length(0.5, 0.45, 32), 0);
+        // A reply that copies pays for a long draft ...
+        let copying = draft_length(0.99, 0.45, 32);
+        assert!(copying >= 8, "{copying}");
+        // ... but never longer than what the lookup found.
+        assert_eq!(draft_length(0.99, 0.45, 3), 3);
+        // On hardware where more tokens per call cost little, drafts grow.
+        assert!(draft_length(0.9, 0.05, 32) > draft_length(0.9, 0.45, 32));
+        // The chance estimate starts at one half and follows what it sees.
+        let mut agreement = Agreement::default();
+        assert_eq!(agreement.chance(), 0.5);
+        agreement.observe(20, false);
+        assert!(agreement.chance() > 0.9);
+        for _ in 0..40 {
+            agreement.observe(0, true);
+        }
+        assert!(agreement.chance() < 0.3, "{}", agreement.chance());
+    }
 }

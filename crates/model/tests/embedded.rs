@@ -365,3 +365,86 @@ async fn embeddings_rank_related_sentences_higher() {
     assert!(related > unrelated + 0.2, "related {related:.3} vs unrelated {unrelated:.3}");
     assert!(out.usage.prompt_tokens > 10);
 }
+
+#[tokio::test]
+async fn prompt_lookup_copies_an_edited_file_in_fewer_steps() {
+    // An edit reply: the file comes back whole with one line changed, so
+    // most of it can be drafted from the prompt.
+    let source = "\
+import json
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def save(path, data):
+    with open(path, \"w\") as f:
+        json.dump(data, f, indent=2)
+
+
+def merge(base, extra):
+    out = dict(base)
+    for key, value in extra.items():
+        if key not in out:
+            out[key] = value
+    return out
+";
+    let messages = vec![
+        Message::system("You edit Python files. Reply with the whole file, nothing else."),
+        Message::user(format!(
+            "settings.py:\n```python\n{source}```\n\nRewrite the whole of settings.py with one \
+             change: save() writes with indent=4. Keep everything else as it is."
+        )),
+    ];
+    let request = || {
+        let mut r = ChatRequest::new(messages.clone());
+        r.sampling = Sampling::greedy(400);
+        r
+    };
+    let load = |lookup: bool| {
+        let mut options =
+            LlamaOptions::new("local", common::model_path("qwen2.5-coder-0.5b-instruct-q4_k_m"));
+        options.ctx_size = 2048;
+        options.parallel = 2;
+        options.lookup = lookup;
+        LlamaModel::load(options).unwrap()
+    };
+    let plain_model = load(false);
+    let plain = collect(plain_model.chat(request()).await.unwrap()).await.unwrap();
+    assert_eq!(plain_model.stats().drafts, 0, "lookup off drafts nothing");
+    let model = load(true);
+    let fast = collect(model.chat(request()).await.unwrap()).await.unwrap();
+    let stats = model.stats();
+    assert!(fast.text.contains("indent=4") && fast.text.contains("def merge"), "{:?}", fast.text);
+    assert!(
+        stats.drafts_accepted * 2 > stats.tokens_generated,
+        "most of a copied file is drafted and accepted: {stats:?}"
+    );
+    assert!(stats.drafts * 3 < stats.tokens_generated, "far fewer decode steps: {stats:?}");
+    // The sampler only takes drafted tokens it chooses itself, so the reply
+    // is plain decoding's. (Not to the last bit: a decode call with several
+    // tokens computes logits in another order of float additions than a
+    // one-token call, so at a near tie the greedy choice may flip, as it may
+    // when a request is decoded beside others.)
+    let agree = fast.text.chars().zip(plain.text.chars()).take_while(|(a, b)| a == b).count();
+    assert!(agree >= plain.text.chars().count() / 2, "{:?}\nvs\n{:?}", fast.text, plain.text);
+    let again = collect(model.chat(request()).await.unwrap()).await.unwrap();
+    assert_eq!(again.text, fast.text, "the same request gives the same reply");
+
+    // Sampled replies decoded together stay whole.
+    let model = Arc::new(model);
+    let mut streams = Vec::new();
+    for seed in 0..2 {
+        let mut r = request();
+        r.sampling.temperature = 0.7;
+        r.sampling.seed = seed;
+        r.session = Some(format!("sampled/{seed}"));
+        streams.push(model.chat(r).await.unwrap());
+    }
+    for reply in futures::future::join_all(streams.into_iter().map(collect)).await {
+        let text = reply.unwrap().text;
+        assert!(text.contains("def load") && text.contains("def merge"), "{text:?}");
+    }
+}
