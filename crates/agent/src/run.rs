@@ -1381,7 +1381,7 @@ impl Loop<'_> {
         let paths: Vec<&str> = plan.targets.iter().map(|t| t.path.as_str()).collect();
         let leash = self.config.leash.max_step_lines;
         let (lines, blocks) = match plan.format {
-            EditFormat::SearchReplace => (leash.max(8), 4),
+            EditFormat::SearchReplace => (leash.max(8), 2 * plan.targets.len()),
             EditFormat::Region => {
                 let (s, e) = plan.targets[0].lines.unwrap_or((1, 1));
                 (e + 1 - s + leash, 1)

@@ -24,12 +24,15 @@ pub(crate) enum Strategy {
 }
 
 impl Strategy {
-    /// The order the loop tries them in.
+    /// The order the loop tries them in. Narrowing comes before the other
+    /// format: a small model asked for SEARCH/REPLACE blocks of a short file
+    /// tends to copy the whole file into SEARCH and REPLACE alike, again and
+    /// again, which costs minutes and changes nothing.
     pub(crate) const LADDER: [Strategy; 5] = [
         Strategy::First,
         Strategy::NameTheFailure,
-        Strategy::OtherFormat,
         Strategy::Narrow,
+        Strategy::OtherFormat,
         Strategy::Hotter,
     ];
 

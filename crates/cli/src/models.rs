@@ -36,6 +36,20 @@ pub enum ModelsCommand {
         /// Catalog name or file name in the models directory.
         name: String,
     },
+    /// Measure a model on this machine: prompt and generation tokens/s (as
+    /// llama-bench's pp512 and tg128), and the speed-up prompt-lookup
+    /// decoding gives on an edit-shaped reply (a whole file sent back with a
+    /// function renamed). Takes one to a few minutes.
+    Bench {
+        /// Catalog name or .gguf file (default: the default model).
+        name: Option<String>,
+        /// CPU threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the figures as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a `suit models` subcommand.
@@ -78,6 +92,29 @@ pub async fn run(command: ModelsCommand) -> Result<ExitCode> {
         ModelsCommand::Path { name } => {
             let path = resolve(&catalog, &name).await?;
             println!("{}", path.display());
+        }
+        ModelsCommand::Bench { name, threads, json } => {
+            let spec = match name {
+                Some(name) => name,
+                None => catalog
+                    .default_model()
+                    .map(|m| m.name.clone())
+                    .ok_or_else(|| anyhow::anyhow!("the catalog has no default model; name one"))?,
+            };
+            let path = resolve(&catalog, &spec).await?;
+            let mut options = LlamaOptions::new("bench", path);
+            if let Some(threads) = threads {
+                options.threads = threads.max(1);
+            }
+            let report = suit_model::speed::measure(options, &mut |what| {
+                eprintln!("suit models bench: {what}…");
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_speed(&report);
+            }
         }
         ModelsCommand::Rm { name } => {
             if catalog.rm(&name)? {
@@ -159,7 +196,43 @@ pub fn load_embedded(name: &str, config: &BackendConfig) -> Result<Arc<dyn Model
     if let Some(lookup) = config.lookup {
         options.lookup = lookup;
     }
+    if config.prompt_cache.unwrap_or(true) {
+        options.prompt_cache = suit_model::catalog::default_prompt_cache_dir();
+    }
     Ok(Arc::new(LlamaModel::load(options)?))
+}
+
+fn print_speed(r: &suit_model::speed::SpeedReport) {
+    let e = &r.edit;
+    println!("{} on {} threads", r.model, r.threads);
+    println!(
+        "  prompt      {:>7.1} tokens/s  ({} tokens, cold)",
+        r.prompt_tokens_per_s, r.prompt_tokens
+    );
+    println!(
+        "  generation  {:>7.1} tokens/s  ({} tokens, one at a time)",
+        r.generation_tokens_per_s, r.generated_tokens
+    );
+    println!(
+        "  edit reply  {:>7.1} tokens/s plain, {:.1} with prompt lookup: {:.2}x \
+         ({} tokens, {:.0}% of drafted tokens taken, {:.1} per draft{})",
+        e.plain_tokens_per_s,
+        e.lookup_tokens_per_s,
+        e.speedup(),
+        e.tokens,
+        e.acceptance * 100.0,
+        e.mean_draft,
+        if e.identical { ", same reply" } else { ", replies differ" }
+    );
+    let cold = r.prompt_tokens as f64 / r.prompt_tokens_per_s.max(1e-9);
+    println!(
+        "  prompt cache {:>6.2} s to the first token with the prompt's head restored, \
+         {:.2} s cold: {:.1}x ({} tokens restored)",
+        r.restored_first_token_secs,
+        cold,
+        cold / r.restored_first_token_secs.max(1e-9),
+        r.restored_tokens
+    );
 }
 
 fn human_size(bytes: u64) -> String {

@@ -253,6 +253,14 @@ pub fn default_models_dir() -> Result<PathBuf, ModelError> {
     })
 }
 
+/// The directory of the prompt cache (saved KV states of long prompts):
+/// `$SUIT_HOME/prompt-cache` if `SUIT_HOME` is set, else
+/// `<user cache dir>/suit/prompt-cache`; `None` when neither is known.
+pub fn default_prompt_cache_dir() -> Option<PathBuf> {
+    models_dir_from(std::env::var_os("SUIT_HOME"), dirs::cache_dir())
+        .map(|models| models.with_file_name("prompt-cache"))
+}
+
 fn models_dir_from(suit_home: Option<OsString>, cache: Option<PathBuf>) -> Option<PathBuf> {
     match suit_home.filter(|h| !h.is_empty()) {
         Some(home) => Some(PathBuf::from(home).join("models")),

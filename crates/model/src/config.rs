@@ -162,6 +162,11 @@ pub struct BackendConfig {
     /// output, faster edits). Default: on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<bool>,
+    /// Embedded only: save the KV state of long prompts in the prompt cache
+    /// directory, so a later process with the same prompt head restores it
+    /// instead of evaluating it again. Default: on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_cache: Option<bool>,
     /// HTTP only, required: the API root including its version, e.g.
     /// `https://api.openai.com/v1`, `http://127.0.0.1:8080/v1`,
     /// `https://api.anthropic.com/v1`.
@@ -201,6 +206,7 @@ impl BackendConfig {
             threads: None,
             parallel: None,
             lookup: None,
+            prompt_cache: None,
             base_url: None,
             api_key_env: None,
             timeout_secs: default_timeout_secs(),

@@ -37,6 +37,10 @@ mod sse;
 
 #[cfg(feature = "embedded")]
 pub mod llama;
+#[cfg(feature = "embedded")]
+mod prompt_cache;
+#[cfg(feature = "embedded")]
+pub mod speed;
 
 use async_trait::async_trait;
 use futures::StreamExt;

@@ -45,6 +45,7 @@ use std::thread;
 
 use async_trait::async_trait;
 use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::session::LlamaStateSeqFlags;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -53,6 +54,8 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaModel as RawModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::prompt_cache::PromptCache;
 
 use crate::{
     ChatRequest, Completion, CompletionRequest, Constraint, Embeddings, FinishReason, Message,
@@ -77,6 +80,11 @@ pub struct LlamaOptions {
     /// Prompt-lookup decoding: drafts verified in the decode call of the
     /// token before them (see the module documentation).
     pub lookup: bool,
+    /// Where the KV state of long prompts is saved for later processes
+    /// (a subdirectory per model); `None`: no prompt cache on disk.
+    pub prompt_cache: Option<PathBuf>,
+    /// Most bytes the prompt cache of this model keeps.
+    pub prompt_cache_bytes: u64,
 }
 
 impl LlamaOptions {
@@ -91,6 +99,8 @@ impl LlamaOptions {
             parallel: 4,
             batch_size: 512,
             lookup: true,
+            prompt_cache: None,
+            prompt_cache_bytes: 2 << 30,
         }
     }
 }
@@ -116,6 +126,10 @@ pub struct EngineStats {
     pub tokens_drafted: u64,
     /// Drafted tokens the sampler took (each saved a decode step).
     pub drafts_accepted: u64,
+    /// Prompt tokens restored from the prompt cache on disk.
+    pub prompt_tokens_restored: u64,
+    /// Prompts whose KV state was saved to the prompt cache on disk.
+    pub prompts_saved: u64,
 }
 
 /// A GGUF model running in-process on llama.cpp. Cheap to share behind an
@@ -165,6 +179,20 @@ impl LlamaModel {
         } else {
             options.ctx_size as usize
         };
+        let prompt_cache = options.prompt_cache.as_ref().map(|root| {
+            let modified = std::fs::metadata(&options.path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            let identity = format!(
+                "{model_name}\n{}\n{}\n{modified}\n{}",
+                file_stem(&options.path),
+                model.size(),
+                model.n_vocab()
+            );
+            PromptCache::open(root, &identity, options.prompt_cache_bytes)
+        });
         let model = Arc::new(model);
         let stats = Arc::new(std::sync::Mutex::new(EngineStats::default()));
         let (jobs, rx) = std_mpsc::channel();
@@ -176,6 +204,7 @@ impl LlamaModel {
             parallel: options.parallel.max(1),
             batch_size: options.batch_size.max(32),
             lookup: options.lookup,
+            prompt_cache: std::cell::RefCell::new(prompt_cache),
             stats: stats.clone(),
             model_name: model_name.clone(),
             next_cell: std::cell::Cell::new(0),
@@ -210,7 +239,7 @@ impl LlamaModel {
         ModelError::Engine { backend: self.options.name.clone(), reason: reason.into() }
     }
 
-    fn tokenize_plain(&self, text: &str) -> Vec<LlamaToken> {
+    pub(crate) fn tokenize_plain(&self, text: &str) -> Vec<LlamaToken> {
         self.model.vocab().tokenize(text.as_bytes(), false, false)
     }
 
@@ -489,6 +518,9 @@ const MIN_SHARED_GAIN: usize = 32;
 /// tokens cost ~7 one-token calls). A constant, not a timing, so that the
 /// same request gives the same drafts and so the same reply.
 const MARGINAL_COST: f64 = 0.45;
+/// Prompts shorter than this are not saved to the prompt cache on disk
+/// (evaluating them costs little more than reading them back).
+const MIN_SAVED_PROMPT: usize = 256;
 /// The longest prompt-lookup draft verified in one decode call.
 const DRAFT_MAX: usize = 32;
 /// The shortest suffix of a request's tokens that must recur for a draft
@@ -661,6 +693,8 @@ struct Worker {
     parallel: usize,
     batch_size: u32,
     lookup: bool,
+    /// Saved prompt states of this model, for prompts no slot holds.
+    prompt_cache: std::cell::RefCell<Option<PromptCache>>,
     stats: Arc<std::sync::Mutex<EngineStats>>,
     /// The id of the next cell written.
     next_cell: std::cell::Cell<u64>,
@@ -935,6 +969,9 @@ impl Worker {
                 slot.cells.truncate(kept);
             }
         }
+        if donor.is_none() {
+            self.restore(ctx, slots, index, &w.tokens[..limit]);
+        }
         let slot = &mut slots[index];
         let reuse = slot.cached.len();
         slot.session = w.session;
@@ -948,6 +985,82 @@ impl Worker {
         w.active.admitted = clock;
         slot.active = Some(w.active);
         Ok(())
+    }
+
+    /// Restores into slot `index` the longest head of `tokens` the prompt
+    /// cache on disk holds, when it is longer than what the slot holds.
+    fn restore(
+        &self,
+        ctx: &mut LlamaContext<'_>,
+        slots: &mut [Slot],
+        index: usize,
+        tokens: &[LlamaToken],
+    ) {
+        let mut cache = self.prompt_cache.borrow_mut();
+        let Some(cache) = cache.as_mut() else { return };
+        let raw: Vec<i32> = tokens.iter().map(|t| t.0).collect();
+        let Some((entry, shared)) = cache.best(&raw) else { return };
+        if shared < slots[index].cached.len() + MIN_SHARED_GAIN {
+            return;
+        }
+        let saved = match cache.load(entry) {
+            Ok(found) => found,
+            Err(why) => {
+                tracing::warn!("prompt cache: ignoring {why}; the prompt is evaluated again");
+                return;
+            }
+        };
+        // The whole saved sequence is restored, then cut to the shared head:
+        // its cells must fit beside the other slots'.
+        let others = cells_used(slots.iter().enumerate().filter(|&(i, _)| i != index).map(|e| e.1));
+        if others + saved.0.len() > self.ctx_size as usize {
+            return;
+        }
+        let seq = slots[index].seq;
+        slots[index].evict(ctx);
+        // SAFETY: the bytes are llama.cpp's own serialization of a sequence
+        // (`state_seq_get_data_ext` in `save_prompt`), for a model of the
+        // same identity and the same llama.cpp, checked against their
+        // SHA-256 on load; llama.cpp checks their shape again.
+        let restored =
+            unsafe { ctx.state_seq_set_data_ext(&saved.1, seq, LlamaStateSeqFlags::empty()) };
+        if !restored {
+            tracing::warn!(
+                "prompt cache: llama.cpp refused a saved state; the prompt is evaluated again"
+            );
+            slots[index].evict(ctx);
+            return;
+        }
+        let _ = ctx.clear_kv_cache_seq(Some(seq as u32), Some(shared as u32), None);
+        let slot = &mut slots[index];
+        slot.cached = tokens[..shared].to_vec();
+        slot.cells = (0..shared).map(|_| self.new_cell()).collect();
+        self.stats.lock().expect("stats lock").prompt_tokens_restored += shared as u64;
+    }
+
+    /// Saves the KV state of a slot whose prompt was just evaluated to the
+    /// prompt cache on disk, when the prompt is long and most of it had to
+    /// be evaluated (nothing cached held it).
+    fn save_prompt(&self, ctx: &LlamaContext<'_>, slot: &Slot, reused: u64) {
+        let prompt = slot.cached.len();
+        if prompt < MIN_SAVED_PROMPT || 2 * reused as usize > prompt {
+            return;
+        }
+        let mut cache = self.prompt_cache.borrow_mut();
+        let Some(cache) = cache.as_mut() else { return };
+        let flags = LlamaStateSeqFlags::empty();
+        let size = ctx.state_seq_get_size_ext(slot.seq, flags);
+        let mut state = vec![0u8; size];
+        // SAFETY: `state` holds the `size` bytes llama.cpp asked for.
+        let written = unsafe { ctx.state_seq_get_data_ext(state.as_mut_ptr(), slot.seq, flags) };
+        if written != size {
+            return;
+        }
+        let tokens: Vec<i32> = slot.cached.iter().map(|t| t.0).collect();
+        match cache.save(&tokens, &state) {
+            Ok(()) => self.stats.lock().expect("stats lock").prompts_saved += 1,
+            Err(why) => tracing::warn!("prompt cache: {why}"),
+        }
     }
 
     fn sampler(
@@ -1152,6 +1265,13 @@ impl Worker {
             stats.prompt_tokens_evaluated += evaluated_prompt;
             if sequences > 1 {
                 stats.multi_sequence_batches += 1;
+            }
+        }
+        for slot in slots.iter() {
+            if let Some(a) = slot.active.as_ref() {
+                if a.logits_at.is_some() && a.generated == 0 && a.pending.is_empty() {
+                    self.save_prompt(ctx, slot, a.usage.cached_tokens);
+                }
             }
         }
         for slot in slots.iter_mut() {

@@ -448,3 +448,89 @@ def merge(base, extra):
         assert!(text.contains("def load") && text.contains("def merge"), "{text:?}");
     }
 }
+
+/// SmolLM2 with its prompt cache in `dir`: a new instance stands for a new
+/// process.
+fn smol_cached(dir: &std::path::Path) -> LlamaModel {
+    let mut options = LlamaOptions::new("local", common::model_path("smollm2-135m-instruct-q4_1"));
+    options.parallel = 1;
+    options.ctx_size = 4096;
+    options.prompt_cache = Some(dir.to_path_buf());
+    LlamaModel::load(options).expect("load SmolLM2")
+}
+
+#[tokio::test]
+async fn a_prompt_saved_by_one_process_is_restored_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules: String =
+        (1..=60).map(|i| format!("- rule {i}: keep functions short and named well.\n")).collect();
+    let ask = |question: &str| {
+        let mut request = ChatRequest::new(vec![
+            Message::system(format!("You are a code reviewer. Project rules:\n{rules}")),
+            Message::user(question),
+        ]);
+        request.sampling = Sampling::greedy(24);
+        request
+    };
+
+    let first = smol_cached(dir.path());
+    collect(first.chat(ask("Review: fn a() {}")).await.unwrap()).await.unwrap();
+    assert_eq!(first.stats().prompts_saved, 1, "a long prompt evaluated cold is saved");
+    drop(first);
+
+    // Another question with the same head: the head comes from disk, and
+    // the answer is the one a cold prefill gives.
+    let question = ask("Review: fn b(x: u32) -> u32 { x * 2 }");
+    let cold = collect(smol(1, 4096).chat(question.clone()).await.unwrap()).await.unwrap();
+    let second = smol_cached(dir.path());
+    let restored = collect(second.chat(question.clone()).await.unwrap()).await.unwrap();
+    let stats = second.stats();
+    assert!(
+        stats.prompt_tokens_restored > 600 && restored.usage.cached_tokens > 600,
+        "the shared head is restored: {stats:?}"
+    );
+    assert_eq!(stats.prompts_saved, 0, "a prompt mostly restored is not saved again");
+    assert_eq!(restored.text, cold.text);
+    drop(second);
+
+    // A corrupted file and a truncated one: ignored and deleted, and the
+    // answer is still the cold one.
+    let files = || -> Vec<std::path::PathBuf> {
+        walk(dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "kv")).collect()
+    };
+    let saved = files();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let mut bytes = std::fs::read(&saved[0]).unwrap();
+    let middle = bytes.len() - 1000;
+    bytes[middle] ^= 0x5a;
+    std::fs::write(&saved[0], &bytes).unwrap();
+    let third = smol_cached(dir.path());
+    let answer = collect(third.chat(question.clone()).await.unwrap()).await.unwrap();
+    assert_eq!(third.stats().prompt_tokens_restored, 0);
+    assert_eq!(answer.text, cold.text);
+    assert!(!saved[0].exists(), "the corrupted file is deleted");
+    drop(third);
+
+    // The cold prefill just saved a fresh file: cut it short.
+    let saved = files();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let bytes = std::fs::read(&saved[0]).unwrap();
+    std::fs::write(&saved[0], &bytes[..bytes.len() / 2]).unwrap();
+    let fourth = smol_cached(dir.path());
+    let answer = collect(fourth.chat(question).await.unwrap()).await.unwrap();
+    assert_eq!(fourth.stats().prompt_tokens_restored, 0);
+    assert_eq!(answer.text, cold.text);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
