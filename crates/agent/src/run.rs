@@ -311,6 +311,7 @@ pub async fn run(
         ),
         strategy: 0,
         strategies: vec![Strategy::LADDER[0].name()],
+        checked_in_step: 0,
         scratch: None,
         first_candidate_passed: None,
     };
@@ -408,6 +409,9 @@ struct Loop<'a> {
     strategy: usize,
     /// Names of the strategies used so far, in order.
     strategies: Vec<&'static str>,
+    /// Candidates checked in the current step: hotter sampling is tried
+    /// again (with fresh seeds) while it still brings new candidates.
+    checked_in_step: usize,
     /// Where candidates are checked (made at the first need).
     scratch: Option<Scratch>,
     first_candidate_passed: Option<bool>,
@@ -497,6 +501,7 @@ impl Loop<'_> {
                 Ok(plan) => plan,
                 Err(reason) => return (Outcome::Failed, reason, None),
             };
+            self.checked_in_step = 0;
             match self.step(step, &plan, reviewer, journal).await {
                 StepResult::End(end) => return end,
                 StepResult::Kept => self.strategy = 0,
@@ -575,6 +580,16 @@ impl Loop<'_> {
         reason: &str,
         journal: &mut Journal<'_>,
     ) -> Option<End> {
+        // Sampling hot with fresh seeds is pass@k: worth its budget while
+        // it brings candidates that are new and well-formed.
+        if Strategy::LADDER[self.strategy] == Strategy::Hotter && self.checked_in_step > 0 {
+            journal.emit(Event::StrategyChanged {
+                step,
+                strategy: Strategy::Hotter.name().into(),
+                reason: format!("{reason} (again, with fresh seeds)"),
+            });
+            return None;
+        }
         loop {
             self.strategy += 1;
             let Some(&next) = Strategy::LADDER.get(self.strategy) else {
@@ -583,7 +598,11 @@ impl Loop<'_> {
                 return Some(self.stop(LeashStop::Repeated { reason }));
             };
             let applies = match next {
-                Strategy::OtherFormat => next.format(plan.format) != plan.format,
+                // Not for a region (a stub, a range the user named); the
+                // step before may have been narrowed, so ask the plan anew.
+                Strategy::OtherFormat => {
+                    self.plan(next).is_ok_and(|p| p.format != EditFormat::Region)
+                }
                 Strategy::Narrow => !plan.stub && self.function_under_test(plan).is_some(),
                 _ => true,
             };
@@ -829,6 +848,7 @@ impl Loop<'_> {
                 unchecked.push(proposal);
                 continue;
             };
+            self.checked_in_step += 1;
             journal.emit(Event::CandidateChecked {
                 step,
                 candidate: proposal.candidate,

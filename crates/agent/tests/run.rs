@@ -305,6 +305,33 @@ async fn the_run_stops_only_when_every_strategy_was_tried_and_says_which() {
 }
 
 #[tokio::test]
+async fn hotter_sampling_goes_on_while_it_brings_new_candidates() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    // Five different wrong changes (one per rung, then hotter twice), then
+    // the fix: the run does not stop when the ladder is climbed.
+    let wrong: Vec<String> = ["a * b", "a / b", "b - a", "a ** b", "a % b"]
+        .iter()
+        .map(|e| whole(&format!("def add(a, b):\n    return {e}\n")))
+        .collect();
+    let mut replies: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    let fixed = whole(FIXED);
+    replies.push(&fixed);
+    let model = ScriptedModel::new(&replies);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.leash.max_reflections = 0;
+    cfg.leash.max_steps = 10;
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("calc.py"), FIXED);
+    let again = count(
+        &sink.events,
+        |e| matches!(e, Event::StrategyChanged { reason, .. } if reason.contains("fresh seeds")),
+    );
+    assert_eq!(again, 2, "{:#?}", sink.events);
+}
+
+#[tokio::test]
 async fn a_step_over_the_line_limit_is_refused_and_a_smaller_one_taken() {
     let r = repo(&[("calc.py", BUGGY)]);
     let big = format!(

@@ -195,6 +195,21 @@ fn models_list_shows_the_catalog() {
 }
 
 #[test]
+fn models_bench_measures_the_model_and_restores_a_saved_prompt() {
+    let home = Home::new();
+    let out = home.suit(&["models", "bench", SMOL, "--threads", "2", "--json"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let number = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+    assert!((500..=512).contains(&r["prompt_tokens"].as_u64().unwrap()), "{r}");
+    assert!(number(&r["prompt_tokens_per_s"]) > 0.0 && number(&r["generation_tokens_per_s"]) > 0.0);
+    assert!(r["generated_tokens"].as_u64().unwrap() > 16, "{r}");
+    assert!(r["edit"]["tokens"].as_u64().unwrap() > 0, "{r}");
+    // The second engine found the first one's prompt on disk.
+    assert!(r["restored_tokens"].as_u64().unwrap() >= 500, "{r}");
+}
+
+#[test]
 fn ingest_writes_into_a_pipe_and_atomically_into_a_file() {
     use std::os::unix::fs::FileTypeExt;
     let home = Home::with_files(&[("a.txt", "hello\n")]);
