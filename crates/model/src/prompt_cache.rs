@@ -299,6 +299,7 @@ mod tests {
         // Another engine's file, and garbage with the right extension.
         cache.entries.clear();
         cache.save(&[1, 2, 3], &state(10)).unwrap();
+        let path = cache.entries[0].path.clone();
         let mut bytes = fs::read(&path).unwrap();
         let at = bytes.windows(ENGINE.len()).position(|w| w == ENGINE.as_bytes()).unwrap();
         bytes[at..at + ENGINE.len()].copy_from_slice(b"llama-cpp-2 =0.0.001");
