@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use suit_context::{
     agents_chain, assemble, is_test_path, rank_files, repo_map, Segment, Shrink, Source,
@@ -23,8 +23,8 @@ use crate::scratch::Scratch;
 use crate::strategy::Strategy;
 use crate::testout::{parse_test_output, TestReport};
 use crate::{
-    run_check, trim_output, Approver, Autonomy, Check, CheckOutcome, Decision, Event, EventSink,
-    FileSummary, Leash, LeashStop, Outcome, Policy, SegmentSummary, Tally, Verdict,
+    run_check, trim_output, Approver, Autonomy, Check, CheckOutcome, CheckStatus, Decision, Event,
+    EventSink, FileSummary, Leash, LeashStop, Outcome, Policy, SegmentSummary, Tally, Verdict,
 };
 
 /// Lines of unparsed check output kept for the model (the end matters most).
@@ -299,6 +299,7 @@ pub async fn run(
         applied: 0,
         step_lines: Vec::new(),
         last_checks: Vec::new(),
+        check_took: vec![None; config.checks.len()],
         report: None,
         notes: Vec::new(),
         session: None,
@@ -397,6 +398,10 @@ struct Loop<'a> {
     applied: u32,
     step_lines: Vec<usize>,
     last_checks: Vec<CheckOutcome>,
+    /// The longest each check has taken so far without timing out: a
+    /// candidate's check that takes many times longer is stopped early (a
+    /// change that makes the tests hang should not cost the whole timeout).
+    check_took: Vec<Option<Duration>>,
     /// The failing checks' output, parsed (when a parser knows the runner).
     report: Option<TestReport>,
     /// What happened in earlier steps, for the model (rejections, tries).
@@ -456,6 +461,19 @@ type End = (Outcome, String, Option<LeashStop>);
 type DecidedFiles = Vec<(String, Option<String>)>;
 
 /// How a step ended.
+/// A candidate's check may take this many times the longest the check has
+/// taken before it is stopped ...
+const SLOW_CHECK_FACTOR: u32 = 10;
+/// ... but never less than this.
+const MIN_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Remembers how long a check took, unless it timed out.
+fn note_duration(took: &mut Option<Duration>, outcome: &CheckOutcome) {
+    if outcome.status != CheckStatus::TimedOut {
+        *took = Some(took.map_or(outcome.duration, |t| t.max(outcome.duration)));
+    }
+}
+
 enum StepResult {
     /// The run is over.
     End(End),
@@ -893,9 +911,15 @@ impl Loop<'_> {
             return None;
         }
         let mut outcomes = Vec::new();
-        for check in &self.config.checks {
-            let mut outcome = run_check(check, scratch.root()).await;
+        for (i, check) in self.config.checks.iter().enumerate() {
+            let mut check = check.clone();
+            if let Some(took) = self.check_took[i] {
+                check.timeout =
+                    check.timeout.min((took * SLOW_CHECK_FACTOR).max(MIN_CHECK_TIMEOUT));
+            }
+            let mut outcome = run_check(&check, scratch.root()).await;
             outcome.output = scratch.relative(&outcome.output);
+            note_duration(&mut self.check_took[i], &outcome);
             outcomes.push(outcome);
         }
         let passed = outcomes.iter().all(CheckOutcome::passed);
@@ -1130,8 +1154,9 @@ impl Loop<'_> {
     /// Runs the configured checks in the repository; records their outcome.
     async fn run_checks(&mut self, step: u32, journal: &mut Journal<'_>) -> bool {
         let mut outcomes = Vec::new();
-        for check in &self.config.checks {
+        for (i, check) in self.config.checks.iter().enumerate() {
             let outcome = run_check(check, self.ws.root()).await;
+            note_duration(&mut self.check_took[i], &outcome);
             journal.emit(Event::CheckResult { step, outcome: outcome.clone() });
             outcomes.push(outcome);
         }

@@ -305,6 +305,27 @@ async fn the_run_stops_only_when_every_strategy_was_tried_and_says_which() {
 }
 
 #[tokio::test]
+async fn a_candidate_whose_tests_hang_is_stopped_long_before_the_check_timeout() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let hangs = whole("def add(a, b):\n    while True:\n        pass\n");
+    let model = ScriptedModel::new(&[&hangs, &whole(FIXED)]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    // The check "runs the tests": they hang when the code loops.
+    let mut check =
+        Check::new(format!("grep -q 'while True' calc.py && sleep 300; {}", adds_check().command));
+    check.timeout = std::time::Duration::from_secs(300);
+    cfg.checks = vec![check];
+    let started = std::time::Instant::now();
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("calc.py"), FIXED);
+    // Stopped at the floor (10 s: the check took milliseconds before), not
+    // at its own 300 s.
+    assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn hotter_sampling_goes_on_while_it_brings_new_candidates() {
     let r = repo(&[("calc.py", BUGGY)]);
     // Five different wrong changes (one per rung, then hotter twice), then
