@@ -473,15 +473,17 @@ async fn a_prompt_saved_by_one_process_is_restored_by_the_next() {
         request
     };
 
+    let question = ask("Review: fn b(x: u32) -> u32 { x * 2 }");
     let first = smol_cached(dir.path());
     collect(first.chat(ask("Review: fn a() {}")).await.unwrap()).await.unwrap();
     assert_eq!(first.stats().prompts_saved, 1, "a long prompt evaluated cold is saved");
+    // The same process asked the next question reuses the head it holds.
+    let warm = collect(first.chat(question.clone()).await.unwrap()).await.unwrap();
+    assert_eq!(first.stats().prompts_saved, 1, "a prompt mostly reused is not saved");
     drop(first);
 
-    // Another question with the same head: the head comes from disk, and
-    // the answer is the one a cold prefill gives.
-    let question = ask("Review: fn b(x: u32) -> u32 { x * 2 }");
-    let cold = collect(smol(1, 4096).chat(question.clone()).await.unwrap()).await.unwrap();
+    // A new process asked it restores the head from disk: the same keys
+    // and values, so the same answer as the process that computed them.
     let second = smol_cached(dir.path());
     let restored = collect(second.chat(question.clone()).await.unwrap()).await.unwrap();
     let stats = second.stats();
@@ -489,9 +491,13 @@ async fn a_prompt_saved_by_one_process_is_restored_by_the_next() {
         stats.prompt_tokens_restored > 600 && restored.usage.cached_tokens > 600,
         "the shared head is restored: {stats:?}"
     );
+    assert_eq!(restored.usage.cached_tokens, warm.usage.cached_tokens);
     assert_eq!(stats.prompts_saved, 0, "a prompt mostly restored is not saved again");
-    assert_eq!(restored.text, cold.text);
+    assert_eq!(restored.text, warm.text);
     drop(second);
+    // (A cold prefill evaluates the question's tail inside other batches:
+    // its answer may part from these at a near tie of this tiny model.)
+    let cold = collect(smol(1, 4096).chat(question.clone()).await.unwrap()).await.unwrap();
 
     // A corrupted file and a truncated one: ignored and deleted, and the
     // answer is still the cold one.
