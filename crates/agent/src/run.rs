@@ -461,6 +461,9 @@ type End = (Outcome, String, Option<LeashStop>);
 type DecidedFiles = Vec<(String, Option<String>)>;
 
 /// How a step ended.
+/// How a reply that changes nothing is told so.
+const NO_CHANGE: &str = "the edit changes nothing.";
+
 /// A candidate's check may take this many times the longest the check has
 /// taken before it is stopped ...
 const SLOW_CHECK_FACTOR: u32 = 10;
@@ -676,6 +679,8 @@ impl Loop<'_> {
             let mut usable = Vec::new();
             let mut seen = HashSet::new();
             let mut first_error = None;
+            // Replies that parsed and applied but changed nothing new.
+            let mut stale = 0;
             for (i, reply) in replies.iter().enumerate() {
                 let candidate = i as u32;
                 journal.emit(Event::Proposal {
@@ -694,6 +699,7 @@ impl Loop<'_> {
                     Ok(mut proposal) => {
                         proposal.candidate = candidate;
                         if self.tally.failed_before(&proposal.key) {
+                            stale += 1;
                             "it repeats a change that already failed. Make a different change."
                                 .to_string()
                         } else if !seen.insert(proposal.key.clone()) {
@@ -703,7 +709,10 @@ impl Loop<'_> {
                             continue;
                         }
                     }
-                    Err(message) => message,
+                    Err(message) => {
+                        stale += usize::from(message.starts_with(NO_CHANGE));
+                        message
+                    }
                 };
                 if step == 1 && i == 0 && reflection == 0 {
                     self.first_candidate_passed = Some(false);
@@ -722,6 +731,12 @@ impl Loop<'_> {
             }
             let Some((i, error)) = first_error else { break };
             reason = error.lines().next().unwrap_or_default().to_string();
+            // Several candidates that all changed nothing new: told so, they
+            // answer the same way again (the eval saw four unchanged files
+            // answered by four more); the next strategy asks differently.
+            if replies.len() > 1 && stale == replies.len() {
+                break;
+            }
             messages.push(Message::assistant(replies[i].text.clone()));
             messages.push(Message::user(prompts::unusable(&error)));
         }
@@ -1477,7 +1492,7 @@ impl Loop<'_> {
         let read = |p: &Path| self.read_text(&p.to_string_lossy());
         let changes = suit_edit::apply(&edits, &read).map_err(|e: EditError| e.to_string())?;
         if changes.is_empty() {
-            return Err("the edit changes nothing. Change the code so the task is done.".into());
+            return Err(format!("{NO_CHANGE} Change the code so the task is done."));
         }
         let allowed: Vec<&str> = plan.targets.iter().map(|t| t.path.as_str()).collect();
         // The planned targets were fixed by the user or by suit's planner

@@ -326,6 +326,24 @@ async fn a_candidate_whose_tests_hang_is_stopped_long_before_the_check_timeout()
 }
 
 #[tokio::test]
+async fn candidates_that_all_change_nothing_move_to_the_next_strategy_not_a_reflection() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let (same, fixed, wrong) = (whole(BUGGY), whole(FIXED), whole(WRONG));
+    let model = ScriptedModel::new(&[&same, &same, &fixed, &wrong]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.candidates = 2;
+    cfg.leash.max_reflections = 2;
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("calc.py"), FIXED);
+    let reflected =
+        sink.events.iter().any(|e| matches!(e, Event::EditFailed { reflection: 1, .. }));
+    assert!(!reflected, "{:#?}", sink.events);
+    assert!(sink.events.iter().any(|e| matches!(e, Event::StrategyChanged { step: 1, .. })));
+}
+
+#[tokio::test]
 async fn hotter_sampling_goes_on_while_it_brings_new_candidates() {
     let r = repo(&[("calc.py", BUGGY)]);
     // Five different wrong changes (one per rung, then hotter twice), then
