@@ -37,9 +37,10 @@ pub enum ModelsCommand {
         name: String,
     },
     /// Measure a model on this machine: prompt and generation tokens/s (as
-    /// llama-bench's pp512 and tg128), and the speed-up prompt-lookup
-    /// decoding gives on an edit-shaped reply (a whole file sent back with a
-    /// function renamed). Takes one to a few minutes.
+    /// llama-bench's pp512 and tg128), the speed-up prompt-lookup decoding
+    /// gives on an edit-shaped reply (a whole file sent back with a function
+    /// renamed), and the first token with the prompt's head restored from
+    /// the prompt cache. Takes one to a few minutes.
     Bench {
         /// Catalog name or .gguf file (default: the default model).
         name: Option<String>,
