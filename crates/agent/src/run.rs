@@ -460,7 +460,6 @@ type End = (Outcome, String, Option<LeashStop>);
 /// Path and final content (`None`: deleted) of each file a step writes.
 type DecidedFiles = Vec<(String, Option<String>)>;
 
-/// How a step ended.
 /// How a reply that changes nothing is told so.
 const NO_CHANGE: &str = "the edit changes nothing.";
 
@@ -477,6 +476,7 @@ fn note_duration(took: &mut Option<Duration>, outcome: &CheckOutcome) {
     }
 }
 
+/// How a step ended.
 enum StepResult {
     /// The run is over.
     End(End),
