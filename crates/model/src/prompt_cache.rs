@@ -64,7 +64,8 @@ impl PromptCache {
         for item in listing.flatten() {
             let path = item.path();
             if path.extension().is_some_and(|e| e == "kv") {
-                match cache.read_head(&path) {
+                let head = File::open(&path).map_err(|e| e.to_string());
+                match head.and_then(|mut file| cache.read_head(&mut file)) {
                     Ok((_, tokens)) => cache.entries.push(Entry { path, tokens }),
                     Err(why) => cache.discard(&path, &why),
                 }
@@ -89,12 +90,10 @@ impl PromptCache {
     pub(crate) fn load(&mut self, index: usize) -> Result<(Vec<i32>, Vec<u8>), String> {
         let path = self.entries[index].path.clone();
         let read = || -> Result<(Vec<i32>, Vec<u8>), String> {
-            let (header, tokens) = self.read_head(&path)?;
             let mut file = File::open(&path).map_err(|e| e.to_string())?;
-            let skip = file_len(&file)? - header.state_bytes;
-            let mut state = Vec::new();
-            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(skip))
-                .map_err(|e| e.to_string())?;
+            let (header, tokens) = self.read_head(&mut file)?;
+            // The state follows the tokens, to the end of the file.
+            let mut state = Vec::with_capacity(header.state_bytes as usize);
             file.read_to_end(&mut state).map_err(|e| e.to_string())?;
             if hex(&digest(&tokens, &state)) != header.sha256 {
                 return Err("its contents do not match their checksum".into());
@@ -181,9 +180,9 @@ impl PromptCache {
         }
     }
 
-    /// Reads and checks a file's header and tokens (not its state).
-    fn read_head(&self, path: &Path) -> Result<(Header, Vec<i32>), String> {
-        let mut file = File::open(path).map_err(|e| e.to_string())?;
+    /// Reads and checks a file's header and tokens, leaving `file` at the
+    /// start of its state.
+    fn read_head(&self, file: &mut File) -> Result<(Header, Vec<i32>), String> {
         let mut magic = [0u8; 12];
         file.read_exact(&mut magic).map_err(|_| "it is too short to be a state file")?;
         if &magic[..8] != MAGIC {
@@ -204,7 +203,7 @@ impl PromptCache {
             return Err(format!("it was saved by {} (this is {ENGINE})", header.engine));
         }
         let expected = (12 + header_len + 4 * header.tokens) as u64 + header.state_bytes;
-        if file_len(&file)? != expected {
+        if file_len(file)? != expected {
             return Err("its length does not match its header (truncated?)".into());
         }
         let mut bytes = vec![0u8; 4 * header.tokens];
