@@ -1003,19 +1003,19 @@ impl Worker {
         if shared < slots[index].cached.len() + MIN_SHARED_GAIN {
             return;
         }
-        let saved = match cache.load(entry) {
+        // The whole saved sequence is restored, then cut to the shared head:
+        // its cells must fit beside the other slots'.
+        let others = cells_used(slots.iter().enumerate().filter(|&(i, _)| i != index).map(|e| e.1));
+        if others + cache.tokens_of(entry) > self.ctx_size as usize {
+            return;
+        }
+        let (_, state) = match cache.load(entry) {
             Ok(found) => found,
             Err(why) => {
                 tracing::warn!("prompt cache: ignoring {why}; the prompt is evaluated again");
                 return;
             }
         };
-        // The whole saved sequence is restored, then cut to the shared head:
-        // its cells must fit beside the other slots'.
-        let others = cells_used(slots.iter().enumerate().filter(|&(i, _)| i != index).map(|e| e.1));
-        if others + saved.0.len() > self.ctx_size as usize {
-            return;
-        }
         let seq = slots[index].seq;
         slots[index].evict(ctx);
         // SAFETY: the bytes are llama.cpp's own serialization of a sequence
@@ -1023,7 +1023,7 @@ impl Worker {
         // same identity and the same llama.cpp, checked against their
         // SHA-256 on load; llama.cpp checks their shape again.
         let restored =
-            unsafe { ctx.state_seq_set_data_ext(&saved.1, seq, LlamaStateSeqFlags::empty()) };
+            unsafe { ctx.state_seq_set_data_ext(&state, seq, LlamaStateSeqFlags::empty()) };
         if !restored {
             tracing::warn!(
                 "prompt cache: llama.cpp refused a saved state; the prompt is evaluated again"
@@ -1048,6 +1048,10 @@ impl Worker {
         }
         let mut cache = self.prompt_cache.borrow_mut();
         let Some(cache) = cache.as_mut() else { return };
+        let tokens: Vec<i32> = slot.cached.iter().map(|t| t.0).collect();
+        if cache.holds(&tokens) {
+            return;
+        }
         let flags = LlamaStateSeqFlags::empty();
         let size = ctx.state_seq_get_size_ext(slot.seq, flags);
         let mut state = vec![0u8; size];
@@ -1056,7 +1060,6 @@ impl Worker {
         if written != size {
             return;
         }
-        let tokens: Vec<i32> = slot.cached.iter().map(|t| t.0).collect();
         match cache.save(&tokens, &state) {
             Ok(()) => self.stats.lock().expect("stats lock").prompts_saved += 1,
             Err(why) => tracing::warn!("prompt cache: {why}"),

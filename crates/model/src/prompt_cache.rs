@@ -85,6 +85,16 @@ impl PromptCache {
             .filter(|&(_, n)| n > 0)
     }
 
+    /// How many tokens entry `index` holds (all of them are restored).
+    pub(crate) fn tokens_of(&self, index: usize) -> usize {
+        self.entries[index].tokens.len()
+    }
+
+    /// Whether exactly these tokens are saved already.
+    pub(crate) fn holds(&self, tokens: &[i32]) -> bool {
+        self.entries.iter().any(|e| e.tokens == tokens)
+    }
+
     /// The tokens and state of entry `index`, checked against the header's
     /// hash. A bad file is deleted and its error returned (for a warning).
     pub(crate) fn load(&mut self, index: usize) -> Result<(Vec<i32>, Vec<u8>), String> {
@@ -120,7 +130,7 @@ impl PromptCache {
     /// Saves `state` as the state of `tokens`, then evicts the least
     /// recently used files beyond the size bound.
     pub(crate) fn save(&mut self, tokens: &[i32], state: &[u8]) -> Result<(), String> {
-        if self.entries.iter().any(|e| e.tokens == tokens) {
+        if self.holds(tokens) {
             return Ok(());
         }
         fs::create_dir_all(&self.dir)
