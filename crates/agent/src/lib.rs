@@ -16,6 +16,7 @@ mod autonomy;
 mod checks;
 mod complete;
 mod events;
+mod fragment;
 mod gate;
 mod leash;
 mod prompts;

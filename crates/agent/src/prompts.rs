@@ -34,10 +34,11 @@ and the change you will make, in at most 20 words. Then write the edit.
 /// Lets the model say the task is complete.
 const DONE: &str = "\nIf the task is already complete, answer with the single word DONE.\n";
 
-/// The focus of a step narrowed to one function: `{name}`, `{path}`,
+/// The focus of a step narrowed to one function: `{name}` (quoted, with
+/// the helpers it calls when the region takes them in), `{path}`,
 /// `{start}`, `{end}`, `{why}`.
 const FOCUS: &str = "\
-This step changes only the function `{name}` ({path}, lines {start}-{end}), {why}. \
+This step changes only the function {name} ({path}, lines {start}-{end}), {why}. \
 Leave everything else as it is.";
 
 /// After a reply that could not be used: `{error}`.
@@ -77,7 +78,7 @@ pub(crate) enum FocusReason {
     UnderTest(String),
 }
 
-/// The focus line of a narrowed step.
+/// The focus line of a narrowed step; `name` is quoted already.
 pub(crate) fn focus(name: &str, path: &str, lines: (usize, usize), why: &FocusReason) -> String {
     let why = match why {
         FocusReason::Stub => "whose body is still a stub: implement it".to_string(),
@@ -129,8 +130,8 @@ mod tests {
             system(EditFormat::WholeFile, &targets, true),
             system(EditFormat::SearchReplace, &targets[..1], false),
             system(EditFormat::Region, &[Target::region("a.py", 3, 9)], false),
-            focus("parse", "a.py", (3, 9), &FocusReason::Stub),
-            focus("parse", "a.py", (3, 9), &FocusReason::UnderTest("test_parse".into())),
+            focus("`parse`", "a.py", (3, 9), &FocusReason::Stub),
+            focus("`parse`", "a.py", (3, 9), &FocusReason::UnderTest("test_parse".into())),
             unusable("the edit changes nothing."),
             tried(2, "Split on any whitespace.", "2 tests still fail."),
         ];

@@ -18,6 +18,7 @@ use suit_model::{
 };
 use suit_store::{Step, Workspace};
 
+use crate::fragment::{self, WholeReply};
 use crate::prompts::{self, FocusReason, PLAN_MAX_CHARS, PLAN_PREFIX};
 use crate::scratch::Scratch;
 use crate::strategy::Strategy;
@@ -45,6 +46,10 @@ static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0)
 
 /// Lines shown on each side of a region being edited.
 const REGION_CONTEXT_LINES: usize = 40;
+
+/// Most lines a narrowed step grows to when it takes in the helpers the
+/// function under test calls.
+const NARROW_MAX_LINES: usize = 50;
 
 /// Files suit picks by itself when the user names none.
 const MAX_PICKED_FILES: usize = 3;
@@ -1233,8 +1238,9 @@ impl Loop<'_> {
         let user_region = plan.targets.iter().any(|t| t.lines.is_some());
         let narrowed = if user_region {
             None
-        } else if let Some((path, f)) = self.first_stub(&plan) {
+        } else if let Some((path, mut f)) = self.first_stub(&plan) {
             plan.stub = true;
+            f.name = format!("`{}`", f.name);
             Some((path, f, FocusReason::Stub))
         } else if strategy == Strategy::Narrow {
             self.function_under_test(&plan)
@@ -1300,7 +1306,8 @@ impl Loop<'_> {
             for target in &plan.targets {
                 let Some(text) = self.read_text(&target.path) else { continue };
                 let functions = suit_ingest::functions(&target.path, &text).unwrap_or_default();
-                if let Some(f) = functions.into_iter().find(|f| calls(&shown, &f.name)) {
+                if let Some(f) = functions.iter().find(|f| calls(&shown, &f.name)) {
+                    let f = with_callees(f, &functions);
                     return Some((target.path.clone(), f, failure.name.clone()));
                 }
             }
@@ -1490,7 +1497,10 @@ impl Loop<'_> {
         };
         let edits = suit_edit::parse(plan.format, edit_text, scope).map_err(|e| e.to_string())?;
         let read = |p: &Path| self.read_text(&p.to_string_lossy());
-        let changes = suit_edit::apply(&edits, &read).map_err(|e: EditError| e.to_string())?;
+        let mut changes = suit_edit::apply(&edits, &read).map_err(|e: EditError| e.to_string())?;
+        if plan.format == EditFormat::WholeFile {
+            changes = complete_whole_files(changes, &self.config.task)?;
+        }
         if changes.is_empty() {
             return Err(format!("{NO_CHANGE} Change the code so the task is done."));
         }
@@ -1570,6 +1580,33 @@ impl Loop<'_> {
         }
         Ok(out)
     }
+}
+
+/// Whole-file changes as the reply meant them: a reply that left out
+/// functions of the file keeps them (see [`fragment`]), and one that holds
+/// none of the file's functions is refused, worded for the model.
+fn complete_whole_files(changes: Vec<FileChange>, task: &str) -> Result<Vec<FileChange>, String> {
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        let FileChange::Modified { path, before, after } = change else {
+            out.push(change);
+            continue;
+        };
+        match fragment::judge(&path, &before, &after, task) {
+            WholeReply::Whole => out.push(FileChange::Modified { path, before, after }),
+            WholeReply::Completed(after) if after == before => {}
+            WholeReply::Completed(after) => out.push(FileChange::Modified { path, before, after }),
+            WholeReply::NotTheFile { missing } => {
+                let names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                return Err(format!(
+                    "your reply is not the whole of {path}: it leaves out {}. Write the \
+                     complete file, every line of it, with your change made.",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Whether going from `before` to `after` failing tests moves the run
@@ -1683,6 +1720,41 @@ fn calls(text: &str, name: &str) -> bool {
     text.match_indices(&pattern).any(|(at, _)| {
         !text[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_')
     })
+}
+
+/// `f`'s span grown to take in the functions of its file that it calls,
+/// directly or through each other, while the span stays within
+/// [`NARROW_MAX_LINES`]: the cause of a failure is often in a helper of the
+/// function the test calls. The name lists them: "`compare` (and `parse`,
+/// which it calls)".
+fn with_callees(
+    f: &suit_ingest::FunctionSpan,
+    functions: &[suit_ingest::FunctionSpan],
+) -> suit_ingest::FunctionSpan {
+    let mut span = f.clone();
+    let mut taken = vec![f.name.clone()];
+    let mut bodies = vec![f.body.clone()];
+    while let Some(body) = bodies.pop() {
+        for g in functions {
+            if taken.contains(&g.name) || !calls(&body, &g.name) {
+                continue;
+            }
+            let (start, end) = (span.start.min(g.start), span.end.max(g.end));
+            if end + 1 - start > NARROW_MAX_LINES.max(f.end + 1 - f.start) {
+                continue;
+            }
+            (span.start, span.end) = (start, end);
+            taken.push(g.name.clone());
+            bodies.push(g.body.clone());
+        }
+    }
+    if taken.len() > 1 {
+        let callees: Vec<String> = taken[1..].iter().map(|n| format!("`{n}`")).collect();
+        span.name = format!("`{}` (and {}, which it calls)", f.name, callees.join(", "));
+    } else {
+        span.name = format!("`{}`", f.name);
+    }
+    span
 }
 
 /// A change's identity: each path and its new contents (lines without
@@ -1813,6 +1885,18 @@ mod tests {
         assert!(!progress(Some(4), Some(usize::MAX), true), "a build error is no progress");
         assert!(!progress(None, Some(1), false), "unknown before");
         assert!(!progress(Some(3), None, false), "output nobody understood");
+    }
+
+    #[test]
+    fn a_narrowed_step_takes_in_the_helpers_it_calls() {
+        let text = "def parse(v):\n    return v.split('.')\n\n\ndef compare(a, b):\n    return parse(a) < parse(b)\n\n\ndef other():\n    return 1\n\n\ndef latest(vs):\n    return max(vs, key=lambda v: compare(v, vs[0]))\n";
+        let functions = suit_ingest::functions("v.py", text).unwrap();
+        let latest = functions.iter().find(|f| f.name == "latest").unwrap();
+        let grown = with_callees(latest, &functions);
+        assert_eq!((grown.start, grown.end), (1, 14));
+        assert_eq!(grown.name, "`latest` (and `compare`, `parse`, which it calls)");
+        let other = functions.iter().find(|f| f.name == "other").unwrap();
+        assert_eq!(with_callees(other, &functions).name, "`other`");
     }
 
     #[test]

@@ -162,7 +162,7 @@ fn apply_one(
                     file_lines: doc.lines.len(),
                 });
             }
-            let new: Vec<String> = content_lines(content).into_iter().map(String::from).collect();
+            let new = region_lines(&doc.lines[start - 1..*end], &content_lines(content));
             doc.lines.splice(start - 1..*end, new);
             Ok(doc.render())
         }
@@ -205,6 +205,23 @@ fn apply_one(
 }
 
 /// Lines of an edit's text (each written with a `\n` terminator).
+/// The new lines of a region. When the reply's first line is the region's
+/// first line at another indentation (a method written as if at the top
+/// level), every line is shifted back to the region's indentation.
+fn region_lines(region: &[String], reply: &[&str]) -> Vec<String> {
+    let old = region.iter().map(String::as_str).find(|l| !l.trim().is_empty());
+    let new = reply.iter().copied().find(|l| !l.trim().is_empty());
+    let (Some(old), Some(new)) = (old, new) else {
+        return reply.iter().map(|l| l.to_string()).collect();
+    };
+    let indent = |l: &str| l[..l.len() - l.trim_start().len()].to_string();
+    let (old_indent, new_indent) = (indent(old), indent(new));
+    if old.trim() != new.trim() || old_indent == new_indent {
+        return reply.iter().map(|l| l.to_string()).collect();
+    }
+    reindent(reply, &old_indent, &new_indent)
+}
+
 fn content_lines(text: &str) -> Vec<&str> {
     if text.is_empty() {
         return Vec::new();

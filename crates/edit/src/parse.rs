@@ -332,11 +332,17 @@ impl Ctx<'_> {
             [] => Err(EditError::NoEdit {
                 hint: format!("Write the new text of lines {start}-{end} of {path} in one fenced block (``` ... ```)."),
             }),
-            [(open, _, content)] => Ok(vec![Edit {
-                path,
-                reply_line: open + 1,
-                kind: EditKind::Region { start, end, content: join(content) },
-            }]),
+            [(open, _, content)] => {
+                let content = match without_line_numbers(content, start) {
+                    Some(stripped) => join(&stripped),
+                    None => join(content),
+                };
+                Ok(vec![Edit {
+                    path,
+                    reply_line: open + 1,
+                    kind: EditKind::Region { start, end, content },
+                }])
+            }
             many => Err(malformed(
                 many[1].0,
                 &format!(
@@ -354,6 +360,35 @@ fn malformed(line: usize, message: &str) -> EditError {
 }
 
 /// Lines joined, each ending in `\n`.
+/// The lines of a region reply without the line numbers the model copied
+/// from the numbered context (`   12 code`, `12 | code`, `12: code`), or
+/// `None` when the lines are not all numbered from `start` on, or only one
+/// is (`3 + 4` may be code). A blank line may be a bare number.
+fn without_line_numbers<'a>(lines: &[&'a str], start: usize) -> Option<Vec<&'a str>> {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut expected = start;
+    for line in lines {
+        if line.trim().is_empty() {
+            out.push("");
+            continue;
+        }
+        let rest = line.trim_start();
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let number: usize = rest[..digits].parse().ok()?;
+        if number != expected {
+            return None;
+        }
+        expected += 1;
+        let rest = &rest[digits..];
+        let code = ["| ", " | ", " |", "|", ": ", ":", " "]
+            .iter()
+            .find_map(|sep| rest.strip_prefix(sep))
+            .or_else(|| rest.is_empty().then_some(""))?;
+        out.push(code);
+    }
+    (expected > start + 1).then_some(out)
+}
+
 fn join(lines: &[&str]) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
@@ -579,6 +614,25 @@ mod tests {
             edits[0].kind,
             EditKind::Region { start: 3, end: 5, content: "    return 2\n".into() }
         );
+        // Line numbers copied from the context are not part of the code.
+        let numbered = "```\n    3 def f():\n    4\n    5     return 2\n```\n";
+        let edits = parse(EditFormat::Region, numbered, &target).unwrap();
+        assert_eq!(
+            edits[0].kind,
+            EditKind::Region { start: 3, end: 5, content: "def f():\n\n    return 2\n".into() }
+        );
+        let barred = "```\n3 | def f():\n4 |     return 2\n```\n";
+        let edits = parse(EditFormat::Region, barred, &target).unwrap();
+        assert_eq!(
+            edits[0].kind,
+            EditKind::Region { start: 3, end: 5, content: "def f():\n    return 2\n".into() }
+        );
+        // Numbers that are code, or that do not count from the region's start, stay.
+        for code in ["```\n3 + 4\n```\n", "```\n7 def f():\n8     pass\n```\n"] {
+            let edits = parse(EditFormat::Region, code, &target).unwrap();
+            let EditKind::Region { content, .. } = &edits[0].kind else { unreachable!() };
+            assert_eq!(content, &code[4..code.len() - 4], "{code}");
+        }
         let err = parse(EditFormat::Region, "```\na\n```\n```\nb\n```\n", &target).unwrap_err();
         assert!(err.to_string().contains("expected one fenced block with the new text of lines 3-5, found 2 (opening at lines 1, 4)"), "{err}");
         let err = parse(EditFormat::Region, "```\na\n```\n", &[Target::file("a.py")]).unwrap_err();

@@ -210,6 +210,29 @@ fn region_replacement_and_bounds() {
 }
 
 #[test]
+fn a_region_written_at_another_indentation_is_shifted_back() {
+    let file = "class Calc:\n    def add(self, a, b):\n        return a - b\n";
+    let p = Project::new(&[("c.py", file)]);
+    // The method written as if at the top level, and with the context's line numbers.
+    for reply in [
+        "```\ndef add(self, a, b):\n    return a + b\n```\n",
+        "```\n    2 |     def add(self, a, b):\n    3 |         return a + b\n```\n",
+    ] {
+        let changes = p.apply(EditFormat::Region, reply, &[Target::region("c.py", 2, 3)]).unwrap();
+        assert_eq!(changes[0].after().unwrap(), file.replace("a - b", "a + b"), "{reply}");
+    }
+    // A first line that is not the region's keeps the reply's indentation.
+    let changes = p
+        .apply(
+            EditFormat::Region,
+            "```\n    @staticmethod\n    def add(a, b):\n        return a + b\n```\n",
+            &[Target::region("c.py", 2, 3)],
+        )
+        .unwrap();
+    assert!(changes[0].after().unwrap().contains("\n    @staticmethod\n    def add(a, b):\n"));
+}
+
+#[test]
 fn apply_refuses_escaping_paths_even_from_hand_made_edits() {
     for path in ["../outside.py", "/abs.py", ""] {
         let edit = Edit {

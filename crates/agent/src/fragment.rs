@@ -1,0 +1,350 @@
+//! Whole-file replies that are not whole. Asked for a complete file, a
+//! small model often stops copying after the function it changed, or writes
+//! only that function, or writes something else entirely (another file, a
+//! line of nonsense). Taken literally, the first two delete the rest of the
+//! file and fail every test; the functions of the file, found with
+//! tree-sitter, tell the cases apart: the functions the reply wrote replace
+//! theirs and the rest of the file stays, and a reply that holds none of the
+//! file's functions is sent back.
+
+use suit_ingest::{functions, FunctionSpan};
+
+/// What a whole-file reply turns out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WholeReply {
+    /// It keeps every function of the file (or the file has none, or its
+    /// language has no outline): taken as written.
+    Whole,
+    /// It left out functions of the file but rewrote some: the file with
+    /// those functions replaced (and any new ones added after them).
+    Completed(String),
+    /// It holds none of the file's functions: not this file at all.
+    NotTheFile {
+        /// The file's functions the reply left out.
+        missing: Vec<String>,
+    },
+}
+
+/// Judges `after`, a whole-file reply for the file `path` that held
+/// `before`, made for `task`. A reply that leaves out a function the task
+/// asks to remove, rename or merge is taken as written.
+pub(crate) fn judge(path: &str, before: &str, after: &str, task: &str) -> WholeReply {
+    let Some(old) = functions(path, before) else { return WholeReply::Whole };
+    let old_outer = outermost(&old);
+    if old_outer.is_empty() {
+        return WholeReply::Whole;
+    }
+    let new = functions(path, after).unwrap_or_default();
+    let mut missing: Vec<String> = Vec::new();
+    for f in &old_outer {
+        if !new.iter().any(|g| g.name == f.name) && !missing.contains(&f.name) {
+            missing.push(f.name.clone());
+        }
+    }
+    if missing.is_empty() {
+        return WholeReply::Whole;
+    }
+    let new_outer = outermost(&new);
+    if !new_outer.iter().any(|g| old.iter().any(|f| f.name == g.name)) {
+        return WholeReply::NotTheFile { missing };
+    }
+    if removes(task, &missing) {
+        return WholeReply::Whole;
+    }
+    match merge(before, after, &old, &new_outer) {
+        Some(text) => WholeReply::Completed(text),
+        None => WholeReply::Whole,
+    }
+}
+
+/// Whether `task` asks to remove, rename or merge one of the functions
+/// `missing`: it names one and says a word of taking code away.
+fn removes(task: &str, missing: &[String]) -> bool {
+    const WORDS: [&str; 8] =
+        ["remov", "delet", "drop", "renam", "rid of", "inline", "merg", "replace"];
+    let lower = task.to_lowercase();
+    WORDS.iter().any(|w| lower.contains(w)) && missing.iter().any(|name| names(task, name))
+}
+
+/// Whether `text` holds `name` as a whole word.
+fn names(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(word)
+            && !text[at + name.len()..].chars().next().is_some_and(word)
+    })
+}
+
+/// The spans not inside another span.
+fn outermost(spans: &[FunctionSpan]) -> Vec<FunctionSpan> {
+    spans
+        .iter()
+        .filter(|f| {
+            !spans.iter().any(|g| {
+                (g.start, g.end) != (f.start, f.end) && g.start <= f.start && f.end <= g.end
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// One replacement of old lines `start..=end` (1-based) by new lines.
+struct Replacement {
+    start: usize,
+    end: usize,
+    lines: Vec<String>,
+}
+
+/// `before` with each function of `new_outer` (spans of `after`) in place
+/// of the old function of its name, and functions the file did not have
+/// inserted next to the one they followed in the reply. `None` when a name
+/// cannot be matched to one old function or two replacements overlap.
+fn merge(
+    before: &str,
+    after: &str,
+    old: &[FunctionSpan],
+    new_outer: &[FunctionSpan],
+) -> Option<String> {
+    let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
+    let slice = |from: usize, to: usize| -> Vec<String> {
+        new_lines
+            .get(from - 1..to.min(new_lines.len()))
+            .unwrap_or_default()
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    };
+    let mut replacements: Vec<Replacement> = Vec::new();
+    // New functions before the first one that replaces an old one.
+    let mut pending: Vec<String> = Vec::new();
+    let mut last: Option<(usize, isize)> = None; // index into replacements, indent shift
+    for (i, g) in new_outer.iter().enumerate() {
+        let same: Vec<&FunctionSpan> = old.iter().filter(|f| f.name == g.name).collect();
+        let target = match same.len() {
+            0 => None,
+            1 => Some(same[0]),
+            n => {
+                // Several of the name (methods of different types): matched
+                // in order when the reply has as many.
+                let nth = new_outer[..i].iter().filter(|h| h.name == g.name).count();
+                let count = new_outer.iter().filter(|h| h.name == g.name).count();
+                if count != n {
+                    return None;
+                }
+                Some(same[nth])
+            }
+        };
+        match target {
+            Some(f) => {
+                let shift = indent(old_lines.get(f.start - 1)?) as isize
+                    - indent(new_lines.get(g.start - 1)?) as isize;
+                let mut lines: Vec<String> = std::mem::take(&mut pending);
+                lines.extend(slice(g.start, g.end));
+                let lines = lines.iter().map(|l| shifted(l, shift)).collect();
+                replacements.push(Replacement { start: f.start, end: f.end, lines });
+                last = Some((replacements.len() - 1, shift));
+            }
+            None => match last {
+                // The gap before it in the reply, then the function.
+                Some((at, shift)) => {
+                    let from = new_outer[i - 1].end + 1;
+                    let added = slice(from, g.end);
+                    replacements[at].lines.extend(added.iter().map(|l| shifted(l, shift)));
+                }
+                None => {
+                    let to = new_outer.get(i + 1).map_or(g.end, |next| next.start - 1);
+                    pending.extend(slice(g.start, to));
+                }
+            },
+        }
+    }
+    if replacements.is_empty() {
+        return None;
+    }
+    replacements.sort_by_key(|r| r.start);
+    if replacements.windows(2).any(|w| w[1].start <= w[0].end) {
+        return None;
+    }
+    // A reply that starts as the file starts (truncated further down) brings
+    // its own head: imports it added, constants it changed.
+    let old_first = outermost(old).iter().map(|f| f.start).min()?;
+    let new_first = new_outer.first()?.start;
+    let same_head = replacements[0].start == old_first
+        && first_text(&old_lines[..old_first - 1]).is_some()
+        && first_text(&old_lines[..old_first - 1])
+            == first_text(&new_lines[..(new_first - 1).min(new_lines.len())]);
+    let mut out: Vec<String> = Vec::with_capacity(old_lines.len());
+    let mut next = 1;
+    if same_head {
+        out.extend(slice(1, new_first - 1));
+        next = old_first;
+    }
+    for r in &replacements {
+        out.extend(old_lines[next - 1..r.start - 1].iter().map(|l| l.to_string()));
+        out.extend(r.lines.iter().cloned());
+        next = r.end + 1;
+    }
+    out.extend(old_lines.get(next - 1..).unwrap_or_default().iter().map(|l| l.to_string()));
+    let mut text: String = out.concat();
+    if before.ends_with('\n') && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// The first line with text, trimmed.
+fn first_text<'a>(lines: &[&'a str]) -> Option<&'a str> {
+    lines.iter().map(|l| l.trim()).find(|l| !l.is_empty())
+}
+
+/// The width of a line's leading whitespace.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches([' ', '\t']).len()
+}
+
+/// `line` with `shift` spaces added to (or taken from) its indentation;
+/// blank lines stay as they are.
+fn shifted(line: &str, shift: isize) -> String {
+    if shift == 0 || line.trim().is_empty() {
+        return line.to_string();
+    }
+    if shift > 0 {
+        format!("{}{line}", " ".repeat(shift as usize))
+    } else {
+        let cut = (-shift as usize).min(indent(line));
+        line[cut..].to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONEY: &str = r#""""Money arithmetic."""
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+CENT = Decimal("0.01")
+
+
+def to_cents(amount):
+    """Round to cents."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def add_tax(net, rate):
+    return to_cents(Decimal(net) * (1 + Decimal(rate) / 100))
+
+
+def split(total, parts):
+    cents = int(to_cents(total) / CENT)
+    return [cents // parts] * parts
+"#;
+
+    const TASK: &str = "to_cents('2.345') gives 2.34; fix the rounding of to_cents and add_tax.";
+
+    #[test]
+    fn a_reply_that_keeps_every_function_is_taken_as_written() {
+        let after = MONEY.replace("HALF_EVEN)", "HALF_UP)");
+        assert_eq!(judge("money.py", MONEY, &after, TASK), WholeReply::Whole);
+        // Deleting statements inside functions is an ordinary edit.
+        let after = MONEY.replace("    cents = int(to_cents(total) / CENT)\n", "");
+        assert_eq!(judge("money.py", MONEY, &after, TASK), WholeReply::Whole);
+    }
+
+    #[test]
+    fn a_copy_that_stops_early_keeps_the_rest_of_the_file_and_its_own_head() {
+        // The reply stopped after add_tax, and changed the import and one line.
+        let cut = MONEY.find("\n\ndef split").unwrap();
+        let after = MONEY[..cut]
+            .replace("ROUND_HALF_EVEN, Decimal", "ROUND_HALF_UP, Decimal")
+            .replace("rounding=ROUND_HALF_EVEN", "rounding=ROUND_HALF_UP");
+        let WholeReply::Completed(text) = judge("money.py", MONEY, &after, TASK) else {
+            panic!("expected a completed file");
+        };
+        let expected = MONEY.replace("HALF_EVEN", "HALF_UP");
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_lone_function_replaces_its_namesake_and_nothing_else() {
+        let after = "def add_tax(net, rate):\n    return to_cents(Decimal(net) * (100 + Decimal(rate)) / 100)\n";
+        let WholeReply::Completed(text) = judge("money.py", MONEY, after, TASK) else {
+            panic!("expected a completed file");
+        };
+        assert_eq!(
+            text,
+            MONEY.replace(
+                "to_cents(Decimal(net) * (1 + Decimal(rate) / 100))",
+                "to_cents(Decimal(net) * (100 + Decimal(rate)) / 100)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_new_function_goes_after_the_one_it_followed() {
+        let after = "def add_tax(net, rate):\n    return to_cents(Decimal(net) * (1 + Decimal(rate) / 100))\n\n\ndef net_of(gross, rate):\n    return to_cents(Decimal(gross) / (1 + Decimal(rate) / 100))\n";
+        let WholeReply::Completed(text) = judge("money.py", MONEY, after, TASK) else {
+            panic!("expected a completed file");
+        };
+        assert!(text
+            .contains("/ 100))\n\n\ndef net_of(gross, rate):\n    return to_cents(Decimal(gross)"));
+        assert!(text.contains("def split(total, parts):"));
+        assert!(text.find("def net_of").unwrap() < text.find("def split").unwrap());
+    }
+
+    #[test]
+    fn a_method_written_alone_is_indented_as_its_class_needs() {
+        let before = "class Shape:\n    def area(self):\n        return 0\n\n    def name(self):\n        return 'shape'\n";
+        let after = "def area(self):\n    return 1\n";
+        let WholeReply::Completed(text) = judge("shape.py", before, after, "") else {
+            panic!("expected a completed file");
+        };
+        assert_eq!(text, before.replace("return 0", "return 1"));
+    }
+
+    #[test]
+    fn a_reply_with_none_of_the_files_functions_is_not_the_file() {
+        for after in ["obj['file_path']\n", "class T:\n    def test_x(self):\n        pass\n"] {
+            assert_eq!(
+                judge("money.py", MONEY, after, TASK),
+                WholeReply::NotTheFile {
+                    missing: vec!["to_cents".into(), "add_tax".into(), "split".into()]
+                },
+                "{after}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_function_the_task_names_may_go() {
+        let cut = MONEY.find("\n\ndef split").unwrap();
+        let after = &MONEY[..cut];
+        let task = "Remove split(); nobody calls it.";
+        assert_eq!(judge("money.py", MONEY, after, task), WholeReply::Whole);
+        assert_eq!(judge("money.py", MONEY, after, "Rename split to share."), WholeReply::Whole);
+        // A longer name that contains it is another function.
+        let task = "Remove split_even(); nobody calls it.";
+        assert!(matches!(judge("money.py", MONEY, after, task), WholeReply::Completed(_)));
+        // Named, but not to be taken away.
+        let task = "split() loses a cent; fix it.";
+        assert!(matches!(judge("money.py", MONEY, after, task), WholeReply::Completed(_)));
+    }
+
+    #[test]
+    fn rust_functions_in_an_impl_are_matched_by_name() {
+        let before = "pub struct C(u32);\n\nimpl C {\n    pub fn get(&self) -> u32 {\n        self.0\n    }\n\n    pub fn bump(&mut self) {\n        self.0 += 2;\n    }\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n";
+        let after = "pub fn bump(&mut self) {\n    self.0 += 1;\n}\n";
+        let WholeReply::Completed(text) = judge("src/lib.rs", before, after, "") else {
+            panic!("expected a completed file");
+        };
+        assert_eq!(text, before.replace("self.0 += 2;", "self.0 += 1;"));
+    }
+
+    #[test]
+    fn files_without_functions_or_outline_are_taken_as_written() {
+        assert_eq!(judge("notes.md", "# a\n", "# b\n", ""), WholeReply::Whole);
+        assert_eq!(judge("c.py", "X = 1\n", "X = 2\n", ""), WholeReply::Whole);
+    }
+}
