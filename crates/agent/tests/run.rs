@@ -193,6 +193,31 @@ async fn auto_checks_a_candidate_in_a_scratch_copy_and_feeds_its_failure_back() 
 }
 
 #[tokio::test]
+async fn a_whole_file_reply_that_is_one_function_keeps_the_rest_and_nonsense_goes_back() {
+    let file = format!("import math\n\n\n{BUGGY}\n\ndef area(r):\n    return math.pi * r * r\n");
+    let r = repo(&[("calc.py", &file)]);
+    // First a line of nonsense instead of the file, then only the fixed function.
+    let model = ScriptedModel::new(&[&whole("obj['file_path']\n"), &whole(FIXED)]);
+    let mut sink = MemorySink::default();
+    let cfg = config(Autonomy::Auto, r.dir.path());
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let events = &sink.events;
+    assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
+    assert_eq!(r.read("calc.py"), file.replace("a - b", "a + b"));
+    let refused = events.iter().find_map(|e| match e {
+        Event::EditFailed { reason, .. } => Some(reason.as_str()),
+        _ => None,
+    });
+    assert_eq!(
+        refused,
+        Some(
+            "your reply is not the whole of calc.py: it leaves out `add`, `area`. Write the \
+             complete file, every line of it, with your change made."
+        )
+    );
+}
+
+#[tokio::test]
 async fn a_step_the_real_checks_reject_is_rolled_back() {
     // The scratch copy holds only the files the ignore rules keep: here the
     // check also fails on an ignored file it finds only in the real folder.
