@@ -1499,7 +1499,8 @@ impl Loop<'_> {
         let read = |p: &Path| self.read_text(&p.to_string_lossy());
         let mut changes = suit_edit::apply(&edits, &read).map_err(|e: EditError| e.to_string())?;
         if plan.format == EditFormat::WholeFile {
-            changes = complete_whole_files(changes, &self.config.task)?;
+            let read = |p: &str| self.read_text(p);
+            changes = complete_whole_files(changes, &self.config.task, &plan.targets, &read)?;
         }
         if changes.is_empty() {
             return Err(format!("{NO_CHANGE} Change the code so the task is done."));
@@ -1583,10 +1584,18 @@ impl Loop<'_> {
 }
 
 /// Whole-file changes as the reply meant them: a reply that left out
-/// functions of the file keeps them (see [`fragment`]), and one that holds
-/// none of the file's functions is refused, worded for the model.
-fn complete_whole_files(changes: Vec<FileChange>, task: &str) -> Result<Vec<FileChange>, String> {
-    let mut out = Vec::with_capacity(changes.len());
+/// functions of the file keeps them (see [`fragment`]); one that holds none
+/// of the file's functions but functions of another target file (written
+/// under the wrong path) goes to that file; any other is refused, worded
+/// for the model.
+fn complete_whole_files(
+    changes: Vec<FileChange>,
+    task: &str,
+    targets: &[Target],
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<FileChange>, String> {
+    let mut out: Vec<FileChange> = Vec::with_capacity(changes.len());
+    let named: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
     for change in changes {
         let FileChange::Modified { path, before, after } = change else {
             out.push(change);
@@ -1597,6 +1606,23 @@ fn complete_whole_files(changes: Vec<FileChange>, task: &str) -> Result<Vec<File
             WholeReply::Completed(after) if after == before => {}
             WholeReply::Completed(after) => out.push(FileChange::Modified { path, before, after }),
             WholeReply::NotTheFile { missing } => {
+                let elsewhere = targets.iter().filter(|t| !named.contains(&t.path)).find_map(|t| {
+                    let text = read(&t.path)?;
+                    match fragment::judge(&t.path, &text, &after, task) {
+                        WholeReply::Completed(merged) if merged != text => {
+                            Some(FileChange::Modified {
+                                path: t.path.clone(),
+                                before: text,
+                                after: merged,
+                            })
+                        }
+                        _ => None,
+                    }
+                });
+                if let Some(change) = elsewhere {
+                    out.push(change);
+                    continue;
+                }
                 let names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
                 return Err(format!(
                     "your reply is not the whole of {path}: it leaves out {}. Write the \

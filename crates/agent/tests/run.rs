@@ -218,6 +218,22 @@ async fn a_whole_file_reply_that_is_one_function_keeps_the_rest_and_nonsense_goe
 }
 
 #[tokio::test]
+async fn a_function_written_under_another_target_files_path_goes_to_its_file() {
+    let shapes = "def area(r):\n    return 3 * r\n\n\ndef side(a):\n    return a\n";
+    let r = repo(&[("calc.py", BUGGY), ("shapes.py", shapes)]);
+    let model = ScriptedModel::new(&[&whole("def area(r):\n    return 3 * r * r\n")]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.files = vec![Target::file("calc.py"), Target::file("shapes.py")];
+    cfg.checks =
+        vec![Check::new("grep -q 'r \\* r' shapes.py || { echo 'FAIL: test_area'; exit 1; }")];
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(finished(&sink.events).0, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("shapes.py"), shapes.replace("3 * r\n\n", "3 * r * r\n\n"));
+    assert_eq!(r.read("calc.py"), BUGGY);
+}
+
+#[tokio::test]
 async fn a_step_the_real_checks_reject_is_rolled_back() {
     // The scratch copy holds only the files the ignore rules keep: here the
     // check also fails on an ignored file it finds only in the real folder.
