@@ -143,6 +143,12 @@ impl Tally {
         Ok(())
     }
 
+    /// Time left of the wall-time budget: a reply still decoding when it
+    /// ends is dropped, so a run ends on time even in the middle of a try.
+    pub fn wall_left(&self) -> Duration {
+        self.leash.max_wall.saturating_sub(self.started.elapsed())
+    }
+
     /// Checks the size of a step.
     pub fn check_step_size(&self, changed_lines: usize) -> Result<(), StepTooLarge> {
         if changed_lines > self.leash.max_step_lines {

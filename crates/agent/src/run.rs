@@ -676,10 +676,15 @@ impl Loop<'_> {
             // Each reflection samples hotter than the last: a greedy reply
             // told it changed nothing would only repeat itself.
             let heat = REFLECTION_HEAT * reflection as f32;
+            let left = self.tally.wall_left();
             let asked = self.ask(step, &messages, &constraint, plan.strategy, heat, n, journal);
-            let replies = match asked.await {
-                Ok(r) => r,
-                Err(e) => return Proposed::ModelError(e.to_string()),
+            let replies = match tokio::time::timeout(left, asked).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => return Proposed::ModelError(e.to_string()),
+                Err(_) => {
+                    let secs = self.tally.leash().max_wall.as_secs();
+                    return Proposed::Stop(LeashStop::Wall { secs });
+                }
             };
             let mut usable = Vec::new();
             let mut seen = HashSet::new();

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use suit_agent::{
     run, Approver, Autonomy, Check, CheckStatus, Decision, Event, JsonlSink, Leash, LeashStop,
     MemorySink, NoPerson, Outcome, Review, Reviewer, RunConfig,
@@ -17,6 +18,9 @@ use suit_model::{
     StreamEvent, TextStream, Usage,
 };
 use suit_store::{SqliteStore, Workspace};
+
+/// A scripted reply that starts and never ends.
+const HANG: &str = "<hang>";
 
 /// Replies with the scripted texts in order; records every request.
 struct ScriptedModel {
@@ -53,6 +57,11 @@ impl Model for ScriptedModel {
             model: "scripted".into(),
             backend: "scripted".into(),
         };
+        if done.text == HANG {
+            // A first piece, then nothing: a reply that never ends.
+            let first = futures::stream::iter([Ok(StreamEvent::Delta("Plan: ".into()))]);
+            return Ok(Box::pin(first.chain(futures::stream::pending())));
+        }
         // Streamed in pieces of a few characters, as a real backend does.
         let chars: Vec<char> = done.text.chars().collect();
         let mut events: Vec<Result<StreamEvent, ModelError>> =
@@ -454,6 +463,17 @@ async fn budgets_stop_the_run_with_their_own_outcome() {
     assert_eq!(summary.outcome, Outcome::BudgetExhausted);
     assert!(matches!(finished(&sink.events).1, Some(LeashStop::Tokens { max: 100, .. })));
     assert_eq!(summary.calls, 1);
+
+    // Wall time, in the middle of a reply that never ends.
+    let model = ScriptedModel::new(&[HANG]);
+    let mut sink = MemorySink::default();
+    cfg.leash = Leash { max_wall: Duration::from_secs(1), ..Leash::default() };
+    let started = std::time::Instant::now();
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::BudgetExhausted);
+    assert!(matches!(finished(&sink.events).1, Some(LeashStop::Wall { .. })));
+    assert!(started.elapsed() < Duration::from_secs(30), "the run ended on time");
+    assert_eq!(r.read("calc.py"), BUGGY);
 }
 
 #[tokio::test]
