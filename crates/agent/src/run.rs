@@ -47,6 +47,12 @@ static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0)
 /// Lines shown on each side of a region being edited.
 const REGION_CONTEXT_LINES: usize = 40;
 
+/// Tokens allowed per line of a change, for a reply's limit.
+const LINE_TOKENS: usize = 12;
+
+/// Tokens allowed for the plan line, for a reply's limit.
+const PLAN_TOKENS: usize = 64;
+
 /// Most lines a narrowed step grows to when it takes in the helpers the
 /// function under test calls.
 const NARROW_MAX_LINES: usize = 50;
@@ -205,6 +211,8 @@ struct Plan {
     /// Whether the step implements a stub: it is kept when it breaks no
     /// test, even if it fixes none yet.
     stub: bool,
+    /// Most tokens of a reply to this step (see [`Loop::reply_tokens`]).
+    reply_tokens: u32,
 }
 
 /// Checks what the run is asked to do before anything is written: the
@@ -677,7 +685,7 @@ impl Loop<'_> {
             // told it changed nothing would only repeat itself.
             let heat = REFLECTION_HEAT * reflection as f32;
             let left = self.tally.wall_left();
-            let asked = self.ask(step, &messages, &constraint, plan.strategy, heat, n, journal);
+            let asked = self.ask(step, &messages, &constraint, plan, heat, n, journal);
             let replies = match tokio::time::timeout(left, asked).await {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => return Proposed::ModelError(e.to_string()),
@@ -763,7 +771,7 @@ impl Loop<'_> {
         step: u32,
         messages: &[Message],
         constraint: &Option<Constraint>,
-        strategy: Strategy,
+        plan: &Plan,
         heat: f32,
         n: usize,
         journal: &mut Journal<'_>,
@@ -771,11 +779,11 @@ impl Loop<'_> {
         let cost_before = self.cost();
         let mut requests = Vec::with_capacity(n);
         for i in 0..n {
-            let temperature = (strategy.temperature(i) + heat).min(MAX_TEMPERATURE);
+            let temperature = (plan.strategy.temperature(i) + heat).min(MAX_TEMPERATURE);
             let request = ChatRequest {
                 messages: messages.to_vec(),
                 sampling: Sampling {
-                    max_tokens: self.config.max_output_tokens,
+                    max_tokens: plan.reply_tokens,
                     temperature,
                     top_p: if temperature > 0.0 { 0.95 } else { 1.0 },
                     seed: self
@@ -1237,6 +1245,7 @@ impl Loop<'_> {
             strategy,
             focus: None,
             stub: false,
+            reply_tokens: self.config.max_output_tokens,
         };
         // A module of stubs is written one function per step; a narrowed
         // retry changes only the function a failing test calls.
@@ -1269,6 +1278,7 @@ impl Loop<'_> {
                 strategy.format(suit_edit::choose_format(longest, self.config.small_model))
             }
         };
+        plan.reply_tokens = self.reply_tokens(&plan);
         if strategy == Strategy::NameTheFailure {
             if let Some(report) = &self.report {
                 let named = report.render(&|p| self.read_text(p), 1);
@@ -1278,6 +1288,39 @@ impl Loop<'_> {
             }
         }
         Ok(plan)
+    }
+
+    /// Most tokens of a reply to `plan`: the plan line and the edit its
+    /// format asks for (the files or the region copied, plus the leash's
+    /// lines), a quarter more for the model's own tokenizer, and never more
+    /// than `max_output_tokens`. A candidate that rambles then ends instead
+    /// of holding up the candidates decoded with it (a try lasts as long as
+    /// its longest reply).
+    fn reply_tokens(&self, plan: &Plan) -> u32 {
+        let count = |t: &str| suit_ingest::TokenizerKind::O200k.count(t);
+        let leash = self.config.leash.max_step_lines * LINE_TOKENS;
+        let copied: usize = plan
+            .targets
+            .iter()
+            .map(|t| {
+                let text = self.read_text(&t.path).unwrap_or_default();
+                let copied = match (plan.format, t.lines) {
+                    (EditFormat::WholeFile, _) => count(&text),
+                    (EditFormat::Region, Some((s, e))) => count(
+                        &text.lines().skip(s - 1).take(e + 1 - s).collect::<Vec<_>>().join("\n"),
+                    ),
+                    _ => 0,
+                };
+                copied + count(&t.path) + 8
+            })
+            .sum();
+        let edit = match plan.format {
+            // Two blocks per file, each up to the leash in SEARCH and REPLACE.
+            EditFormat::SearchReplace => copied + 4 * leash * plan.targets.len(),
+            _ => copied + leash,
+        };
+        let limit = PLAN_TOKENS + edit * 5 / 4;
+        u32::try_from(limit).unwrap_or(u32::MAX).min(self.config.max_output_tokens)
     }
 
     /// The first function of a target file whose body is a stub, preferring
@@ -1490,7 +1533,7 @@ impl Loop<'_> {
         if finish == FinishReason::Length {
             return Err(format!(
                 "your reply was cut off at the limit of {} tokens. Make a smaller change.",
-                self.config.max_output_tokens
+                plan.reply_tokens
             ));
         }
         let edit_text = prompts::without_plan(text);

@@ -208,8 +208,12 @@ async fn a_whole_file_reply_that_is_one_function_keeps_the_rest_and_nonsense_goe
     // First a line of nonsense instead of the file, then only the fixed function.
     let model = ScriptedModel::new(&[&whole("obj['file_path']\n"), &whole(FIXED)]);
     let mut sink = MemorySink::default();
-    let cfg = config(Autonomy::Auto, r.dir.path());
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.max_output_tokens = 8192;
     run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    // A reply may be as long as the file and the leash's lines, not 8192 tokens.
+    let limit = model.requests()[0].sampling.max_tokens;
+    assert!((600..1000).contains(&limit), "{limit}");
     let events = &sink.events;
     assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
     assert_eq!(r.read("calc.py"), file.replace("a - b", "a + b"));
