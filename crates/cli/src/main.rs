@@ -7,6 +7,7 @@ mod docs_cmd;
 mod ingest_cmd;
 mod models;
 mod review;
+mod serve_cmd;
 mod steps;
 mod talk;
 
@@ -50,6 +51,9 @@ enum Command {
     Ask(talk::AskArgs),
     /// An interactive chat with history (commands: /reset, /usage, /exit).
     Chat(talk::ChatArgs),
+    /// Serve the chat model over an OpenAI-compatible HTTP API
+    /// (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models).
+    Serve(serve_cmd::ServeArgs),
     /// Turn a repository (a folder or a git URL) into one text an LLM can read.
     Ingest(ingest_cmd::IngestArgs),
     /// Convert HTML (a file, a folder or a URL) to markdown.
@@ -90,6 +94,7 @@ impl Command {
                 | Command::Eval(_)
                 | Command::Ask(_)
                 | Command::Chat(_)
+                | Command::Serve(_)
         )
     }
 }
@@ -145,6 +150,7 @@ fn run_async(command: Command, config: Option<&Path>) -> anyhow::Result<ExitCode
             Command::Eval(args) => agent_cmd::eval(args, config).await,
             Command::Ask(args) => talk::ask(args, config).await,
             Command::Chat(args) => talk::chat(args, config).await,
+            Command::Serve(args) => serve_cmd::serve(args, config).await,
             Command::Md(args) => docs_cmd::run_md(args).await,
             Command::LlmsTxt(command) => docs_cmd::run_llms_txt(command).await,
             Command::Models { command } => models::run(command).await,

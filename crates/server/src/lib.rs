@@ -1,5 +1,170 @@
-//! suit's HTTP server (time-sharing).
+//! suit's HTTP server (time-sharing): an OpenAI-compatible API in front of
+//! suit's model layer, so existing clients (the `openai` SDKs, Aider,
+//! editors, scripts) can use a local model.
 //!
-//! Not built yet. This crate will own an OpenAI-compatible API for thin
-//! clients with a fair scheduler, API keys and budgets, the agent-session API
-//! with server-sent events, and the web review GUI.
+//! Endpoints: `GET /healthz`, `GET /v1/models`, `POST /v1/chat/completions`
+//! (streaming and not, `n` choices decoded together, JSON-schema output),
+//! `POST /v1/completions` (with `suffix` for fill-in-the-middle) and
+//! `POST /v1/embeddings`. Every error is in OpenAI's shape,
+//! `{"error":{"message","type","param","code"}}`, with its HTTP status.
+//!
+//! ```no_run
+//! # async fn demo(model: std::sync::Arc<dyn suit_model::Model>) -> Result<(), suit_server::ServeError> {
+//! use suit_server::{serve, ServerConfig};
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8377").await.unwrap();
+//! let config = ServerConfig::new("qwen2.5-coder-1.5b-instruct-q4_k_m");
+//! serve(listener, model, config, async { tokio::signal::ctrl_c().await.ok(); }).await
+//! # }
+//! ```
+
+mod auth;
+mod chat;
+mod completions;
+mod embeddings;
+mod error;
+mod extract;
+mod ids;
+mod params;
+mod sse;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use suit_model::Model;
+
+pub use error::ApiError;
+
+/// The largest request body accepted by default: 4 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 4 << 20;
+
+/// What the server serves and who may use it.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The id `/v1/models` lists; requests naming it are served.
+    pub model_id: String,
+    /// Other names requests may use for the same model (a backend's name,
+    /// the engine's own name for its weights).
+    pub aliases: Vec<String>,
+    /// The key requests must present (`Authorization: Bearer KEY` or
+    /// `x-api-key: KEY`); `None` lets every request in.
+    pub api_key: Option<String>,
+    /// Largest request body in bytes; larger ones get 413.
+    pub body_limit: usize,
+}
+
+impl ServerConfig {
+    /// A configuration serving `model_id`, with no key and the default body limit.
+    pub fn new(model_id: impl Into<String>) -> Self {
+        Self {
+            model_id: model_id.into(),
+            aliases: Vec::new(),
+            api_key: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Whether a request naming `model` is served.
+    fn serves(&self, model: &str) -> bool {
+        self.model_id == model || self.aliases.iter().any(|a| a == model)
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address is reachable from other machines and no key is set.
+    #[error("refusing to serve on {addr} without an API key: that address is reachable from other machines, and anyone who reaches it could use the model\n  fix: pass --api-key KEY (or set SUIT_API_KEY), or bind a loopback address such as 127.0.0.1:8377")]
+    ExposedWithoutKey {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The listener failed.
+    #[error("the server on {addr} failed: {source}")]
+    Io {
+        /// The address served.
+        addr: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Checks the loopback rule: without a key, only loopback addresses
+/// (127.0.0.0/8, ::1) may be served.
+pub fn check_exposure(addr: SocketAddr, has_key: bool) -> Result<(), ServeError> {
+    if has_key || addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(ServeError::ExposedWithoutKey { addr })
+    }
+}
+
+/// Shared state of the request handlers.
+#[derive(Clone)]
+struct AppState {
+    model: Arc<dyn Model>,
+    config: Arc<ServerConfig>,
+    /// Unix seconds when the server started (the `created` of `/v1/models`).
+    started: u64,
+}
+
+/// The server's routes, ready to be served by `axum::serve` (or used in
+/// tests with `tower::ServiceExt`). `model` serves every endpoint.
+pub fn router(model: Arc<dyn Model>, config: ServerConfig) -> Router {
+    let body_limit = config.body_limit;
+    let api_key = config.api_key.clone();
+    let state = AppState { model, config: Arc::new(config), started: ids::unix_now() };
+    let api = Router::new()
+        .route("/v1/models", get(chat::list_models))
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/completions", post(completions::completions))
+        .route("/v1/embeddings", post(embeddings::embeddings))
+        .fallback(error::unknown_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(auth::Keys::new(api_key), auth::require_key))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state);
+    Router::new().route("/healthz", get(healthz)).merge(api)
+}
+
+/// Serves [`router`] on `listener` until `shutdown` completes, then lets
+/// requests in flight finish. Refuses a non-loopback listener without a key
+/// (see [`check_exposure`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    model: Arc<dyn Model>,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Io { addr: "the listener".into(), source })?;
+    check_exposure(addr, config.api_key.is_some())?;
+    axum::serve(listener, router(model, config))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServeError::Io { addr: addr.to_string(), source })
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_is_served_without_a_key() {
+        assert!(check_exposure("127.0.0.1:8377".parse().unwrap(), false).is_ok());
+        assert!(check_exposure("[::1]:8377".parse().unwrap(), false).is_ok());
+        assert!(check_exposure("0.0.0.0:8377".parse().unwrap(), false).is_err());
+        assert!(check_exposure("192.168.1.2:8377".parse().unwrap(), false).is_err());
+        assert!(check_exposure("0.0.0.0:8377".parse().unwrap(), true).is_ok());
+    }
+}

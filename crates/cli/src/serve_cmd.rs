@@ -1,0 +1,99 @@
+//! `suit serve`: the chat role's model behind an OpenAI-compatible HTTP API.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use suit_model::{BackendKind, Model, Task};
+use suit_server::{check_exposure, ServerConfig};
+
+use crate::talk::route;
+
+/// `suit serve` arguments.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Without an API key only loopback addresses
+    /// (127.0.0.1, ::1) are allowed.
+    #[arg(long, default_value = "127.0.0.1:8377")]
+    addr: SocketAddr,
+    /// Require this key from clients (`Authorization: Bearer KEY` or
+    /// `x-api-key: KEY`); needed to listen on a non-loopback address.
+    #[arg(long, env = "SUIT_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Model to serve: a catalog name (see `suit models list`), a .gguf path,
+    /// an http(s) URL of a GGUF, or a remote model id for HTTP backends.
+    #[arg(long, short)]
+    model: Option<String>,
+    /// Serve only this configured backend (no failover), e.g. `local`.
+    #[arg(long, short)]
+    backend: Option<String>,
+}
+
+/// Runs `suit serve` until Ctrl-C.
+pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCode> {
+    let api_key = args.api_key.filter(|k| !k.is_empty());
+    check_exposure(args.addr, api_key.is_some())?;
+    let routed = route(config_file, args.backend.as_deref(), args.model.as_deref(), Task::Chat)?;
+    let (backend_name, backend) = &routed.first;
+    let model: Arc<dyn Model> = Arc::new(routed.model);
+    if backend.kind == BackendKind::Embedded {
+        // Load the weights now, so a missing or broken model file stops the
+        // server before it listens and the first request is not slow.
+        eprintln!("suit serve: loading {} …", backend.model);
+        model.count_tokens("suit").await.with_context(|| {
+            format!("cannot load the model of backend `{backend_name}` ({})", backend.model)
+        })?;
+    }
+    let mut config = ServerConfig::new(model_id(&backend.model));
+    config.aliases = vec![backend.model.clone(), backend_name.clone()];
+    config.api_key = api_key;
+    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
+        format!(
+            "cannot listen on {}\n  fix: pick a free port with --addr (another server may be using it)",
+            args.addr
+        )
+    })?;
+    let access = if config.api_key.is_some() {
+        "clients must send the API key"
+    } else {
+        "loopback only, no API key"
+    };
+    println!(
+        "suit serve: http://{}/v1 serving `{}` (backend {backend_name}); {access}; Ctrl-C stops",
+        args.addr, config.model_id
+    );
+    let shutdown = async {
+        tokio::signal::ctrl_c().await.ok();
+        eprintln!("suit serve: stopping (requests in flight finish first)");
+    };
+    suit_server::serve(listener, model, config, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The id clients name the model by: a catalog name or remote id as given,
+/// a GGUF file (path or URL) by its file name without `.gguf`.
+fn model_id(spec: &str) -> String {
+    match spec.strip_suffix(".gguf") {
+        Some(stem) => stem.rsplit(['/', '\\']).next().unwrap_or(stem).to_string(),
+        None => spec.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model_id;
+
+    #[test]
+    fn models_are_named_by_catalog_name_or_file_name() {
+        assert_eq!(
+            model_id("qwen2.5-coder-1.5b-instruct-q4_k_m"),
+            "qwen2.5-coder-1.5b-instruct-q4_k_m"
+        );
+        assert_eq!(model_id("models/tiny.gguf"), "tiny");
+        assert_eq!(model_id("https://example.com/m/big.gguf"), "big");
+        assert_eq!(model_id("gpt-4o-mini"), "gpt-4o-mini");
+    }
+}

@@ -1,0 +1,241 @@
+//! `POST /v1/chat/completions` and `GET /v1/models`.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use suit_model::{ChatRequest, Constraint, Message, Role};
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::params::{check_model, SamplingFields, Stop, StreamOptions};
+use crate::sse::{self, Dialect, Envelope};
+use crate::{ids, AppState};
+
+/// The request body of `/v1/chat/completions` (fields suit does not use
+/// are ignored).
+#[derive(Debug, Deserialize)]
+pub struct ChatCompletionRequest {
+    model: String,
+    messages: Vec<WireMessage>,
+    #[serde(default)]
+    max_tokens: Option<u32>,
+    #[serde(default)]
+    max_completion_tokens: Option<u32>,
+    #[serde(default)]
+    temperature: Option<f32>,
+    #[serde(default)]
+    top_p: Option<f32>,
+    #[serde(default)]
+    seed: Option<i64>,
+    #[serde(default)]
+    stop: Option<Stop>,
+    #[serde(default)]
+    n: Option<u32>,
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    response_format: Option<ResponseFormat>,
+    #[serde(default)]
+    tools: Option<Value>,
+}
+
+impl ChatCompletionRequest {
+    /// The sampling fields, for [`SamplingFields::samplings`]. (They are
+    /// fields of the request itself, not a flattened struct, so that a field
+    /// of the wrong type is named in the error.)
+    fn sampling_fields(&self) -> SamplingFields {
+        SamplingFields {
+            max_tokens: self.max_tokens,
+            max_completion_tokens: self.max_completion_tokens,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            seed: self.seed,
+            stop: self.stop.clone(),
+            n: self.n,
+        }
+    }
+}
+
+/// One message as sent.
+#[derive(Debug, Deserialize)]
+struct WireMessage {
+    role: WireRole,
+    #[serde(default)]
+    content: Option<Content>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WireRole {
+    System,
+    Developer,
+    User,
+    Assistant,
+    Tool,
+    Function,
+}
+
+/// `content`: a string, or an array of content parts.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Content {
+    Text(String),
+    Parts(Vec<ContentPart>),
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentPart {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// `response_format`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ResponseFormat {
+    Text,
+    JsonObject,
+    JsonSchema { json_schema: JsonSchemaFormat },
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonSchemaFormat {
+    #[serde(default)]
+    schema: Option<Value>,
+}
+
+impl ResponseFormat {
+    /// The output constraint: any JSON object, or JSON valid against the schema.
+    fn constraint(self) -> Result<Option<Constraint>, ApiError> {
+        match self {
+            ResponseFormat::Text => Ok(None),
+            ResponseFormat::JsonObject => {
+                Ok(Some(Constraint::JsonSchema(json!({ "type": "object" }))))
+            }
+            ResponseFormat::JsonSchema { json_schema } => match json_schema.schema {
+                Some(schema @ Value::Object(_)) => Ok(Some(Constraint::JsonSchema(schema))),
+                _ => Err(ApiError::invalid(
+                    Some("response_format.json_schema.schema".into()),
+                    "`response_format.json_schema.schema` must be a JSON Schema object.",
+                )),
+            },
+        }
+    }
+}
+
+/// The messages as the model layer takes them.
+fn messages(wire: Vec<WireMessage>) -> Result<Vec<Message>, ApiError> {
+    if wire.is_empty() {
+        return Err(ApiError::invalid(
+            Some("messages".into()),
+            "`messages` is empty; send at least one message.",
+        ));
+    }
+    wire.into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let role = match m.role {
+                WireRole::System | WireRole::Developer => Role::System,
+                WireRole::User => Role::User,
+                WireRole::Assistant => Role::Assistant,
+                WireRole::Tool | WireRole::Function => {
+                    return Err(ApiError::invalid(
+                        Some(format!("messages[{i}].role")),
+                        "Tool and function messages are not supported: this server does not \
+                         call tools.",
+                    ))
+                }
+            };
+            let content = match m.content {
+                None => String::new(),
+                Some(Content::Text(text)) => text,
+                Some(Content::Parts(parts)) => text_of_parts(parts, i)?,
+            };
+            Ok(Message { role, content })
+        })
+        .collect()
+}
+
+/// The text of an array of content parts, joined by newlines.
+fn text_of_parts(parts: Vec<ContentPart>, message: usize) -> Result<String, ApiError> {
+    let mut texts = Vec::with_capacity(parts.len());
+    for (j, part) in parts.into_iter().enumerate() {
+        match (part.kind.as_str(), part.text) {
+            ("text", Some(text)) => texts.push(text),
+            ("text", None) => {
+                return Err(ApiError::invalid(
+                    Some(format!("messages[{message}].content[{j}].text")),
+                    "A text content part needs a `text` string.",
+                ))
+            }
+            (other, _) => {
+                return Err(ApiError::invalid(
+                    Some(format!("messages[{message}].content[{j}].type")),
+                    format!("Content parts of type `{other}` are not supported; send text."),
+                ))
+            }
+        }
+    }
+    Ok(texts.join("\n"))
+}
+
+/// `POST /v1/chat/completions`.
+pub async fn chat_completions(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ChatCompletionRequest>,
+) -> Result<Response, ApiError> {
+    check_model(&state, &request.model)?;
+    if request.tools.as_ref().is_some_and(|t| t.as_array().is_none_or(|a| !a.is_empty())) {
+        return Err(ApiError::invalid(
+            Some("tools".into()),
+            "`tools` is not supported: this server does not call tools.",
+        ));
+    }
+    let samplings = request.sampling_fields().samplings(state.model.as_ref())?;
+    let messages = messages(request.messages)?;
+    let constraint = match request.response_format {
+        Some(format) => format.constraint()?,
+        None => None,
+    };
+    let model = &state.model;
+    let jobs = samplings.into_iter().map(|sampling| {
+        model.chat(ChatRequest {
+            messages: messages.clone(),
+            sampling,
+            constraint: constraint.clone(),
+            session: None,
+        })
+    });
+    let streams = sse::open_all(jobs.collect()).await?;
+    let envelope = Envelope {
+        id: ids::response_id("chatcmpl"),
+        created: ids::unix_now(),
+        model: request.model,
+        dialect: Dialect::Chat,
+    };
+    if request.stream.unwrap_or(false) {
+        let include_usage = request.stream_options.and_then(|o| o.include_usage).unwrap_or(false);
+        return Ok(sse::stream_response(streams, envelope, include_usage));
+    }
+    let done = sse::collect_all(streams).await?;
+    Ok(Json(envelope.complete_response(&done)).into_response())
+}
+
+/// `GET /v1/models`: the model this server serves.
+pub async fn list_models(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "object": "list",
+        "data": [{
+            "id": state.config.model_id,
+            "object": "model",
+            "created": state.started,
+            "owned_by": "suit",
+        }],
+    }))
+}

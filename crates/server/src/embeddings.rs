@@ -1,0 +1,102 @@
+//! `POST /v1/embeddings`.
+
+use axum::extract::State;
+use axum::Json;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::params::check_model;
+use crate::AppState;
+
+/// Most inputs one request may embed.
+const MAX_INPUTS: usize = 2048;
+
+/// The request body of `/v1/embeddings`.
+#[derive(Debug, Deserialize)]
+pub struct EmbeddingsRequest {
+    model: String,
+    input: Input,
+    /// `float` (the default) or `base64` (little-endian f32s, what the
+    /// `openai` SDKs ask for).
+    #[serde(default)]
+    encoding_format: Option<String>,
+    #[serde(default)]
+    dimensions: Option<u32>,
+}
+
+/// `input`: a string or an array of strings (anything else, such as token
+/// arrays, is refused).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Input {
+    One(String),
+    Many(Vec<String>),
+    Other(serde::de::IgnoredAny),
+}
+
+/// `POST /v1/embeddings`.
+pub async fn embeddings(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<EmbeddingsRequest>,
+) -> Result<Json<Value>, ApiError> {
+    check_model(&state, &request.model)?;
+    let inputs = match request.input {
+        Input::One(text) => vec![text],
+        Input::Many(texts) => texts,
+        Input::Other(_) => {
+            return Err(ApiError::invalid(
+                Some("input".into()),
+                "`input` must be a string or an array of strings; token arrays are not \
+                 supported.",
+            ))
+        }
+    };
+    if inputs.is_empty() || inputs.len() > MAX_INPUTS {
+        return Err(ApiError::invalid(
+            Some("input".into()),
+            format!("`input` holds {} strings; send 1 to {MAX_INPUTS}.", inputs.len()),
+        ));
+    }
+    if request.dimensions.is_some() {
+        return Err(ApiError::invalid(
+            Some("dimensions".into()),
+            "`dimensions` is not supported: the model's vectors have a fixed size.",
+        ));
+    }
+    let base64 = match request.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                Some("encoding_format".into()),
+                format!("`encoding_format` is `{other}`; use `float` or `base64`."),
+            ))
+        }
+    };
+    let embedded = state.model.embed(inputs).await?;
+    let data: Vec<Value> = embedded
+        .vectors
+        .iter()
+        .enumerate()
+        .map(|(index, vector)| {
+            let embedding = if base64 { json!(encode_base64(vector)) } else { json!(vector) };
+            json!({ "object": "embedding", "index": index, "embedding": embedding })
+        })
+        .collect();
+    let tokens = embedded.usage.prompt_tokens;
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "model": request.model,
+        "usage": { "prompt_tokens": tokens, "total_tokens": tokens },
+    })))
+}
+
+/// A vector as base64 of its little-endian f32 bytes.
+fn encode_base64(vector: &[f32]) -> String {
+    let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,0 +1,147 @@
+//! Errors in OpenAI's wire shape:
+//! `{"error":{"message":..,"type":..,"param":..,"code":..}}` with the HTTP
+//! status that goes with them.
+
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use suit_model::ModelError;
+
+/// An error answer of the API. Every failure a client sees is one of these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What happened and what to do, for a person.
+    pub message: String,
+    /// OpenAI's error class (`invalid_request_error`, `server_error`, ...).
+    pub kind: &'static str,
+    /// The request field at fault, when there is one.
+    pub param: Option<String>,
+    /// A machine-readable code (`model_not_found`, `invalid_api_key`, ...).
+    pub code: Option<&'static str>,
+}
+
+impl ApiError {
+    /// A 400 `invalid_request_error` about `param`.
+    pub fn invalid(param: impl Into<Option<String>>, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            kind: "invalid_request_error",
+            param: param.into(),
+            code: None,
+        }
+    }
+
+    /// The 404 for a model this server does not serve.
+    pub fn model_not_found(model: &str, served: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: format!(
+                "The model `{model}` does not exist on this server; it serves `{served}`. \
+                 Set `model` to `{served}` (GET /v1/models lists it)."
+            ),
+            kind: "invalid_request_error",
+            param: Some("model".into()),
+            code: Some("model_not_found"),
+        }
+    }
+
+    /// A 401 for a request without the right key.
+    pub fn unauthorized(message: impl Into<String>, code: &'static str) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+            kind: "invalid_request_error",
+            param: None,
+            code: Some(code),
+        }
+    }
+
+    /// Sets the machine-readable code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// The JSON body, `{"error":{...}}`.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "message": self.message,
+                "type": self.kind,
+                "param": self.param,
+                "code": self.code,
+            }
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<ModelError> for ApiError {
+    /// Errors in the request (too long, not supported, refused by a budget)
+    /// are the client's (4xx); failures of the model or of an upstream
+    /// server are the server's (500, or 503 when trying later may work).
+    fn from(error: ModelError) -> Self {
+        let message = error.to_string();
+        let (status, kind, code) = match &error {
+            ModelError::ContextOverflow { .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_request_error", Some("context_length_exceeded"))
+            }
+            ModelError::InvalidRequest { .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_request_error", None)
+            }
+            ModelError::Unsupported { .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_request_error", Some("unsupported"))
+            }
+            ModelError::Budget(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", Some("insufficient_quota"))
+            }
+            ModelError::Unreachable { .. }
+            | ModelError::Timeout { .. }
+            | ModelError::Http { .. }
+            | ModelError::AllBackendsFailed { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "server_error", Some("model_unavailable"))
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", Some("model_error")),
+        };
+        Self { status, message, kind, param: None, code }
+    }
+}
+
+/// The answer to a path no route serves.
+pub async fn unknown_route(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: format!(
+            "Invalid URL ({method} {}): this server answers GET /healthz, GET /v1/models, \
+             POST /v1/chat/completions, POST /v1/completions and POST /v1/embeddings.",
+            uri.path()
+        ),
+        kind: "invalid_request_error",
+        param: None,
+        code: Some("unknown_url"),
+    }
+}
+
+/// The answer to a known path asked with the wrong method.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("{} does not accept {method}.", uri.path()),
+        kind: "invalid_request_error",
+        param: None,
+        code: Some("method_not_allowed"),
+    }
+}

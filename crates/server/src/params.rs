@@ -1,0 +1,121 @@
+//! Request fields chat and text completions share: sampling, stop
+//! sequences, `n`, and the checks on them.
+
+use serde::Deserialize;
+use suit_model::{Model, Sampling};
+
+use crate::error::ApiError;
+use crate::{ids, AppState};
+
+/// Most choices one request may ask for.
+pub const MAX_CHOICES: u32 = 16;
+
+/// `stop`: one string or several.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Stop {
+    /// One stop sequence.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl Stop {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Stop::One(s) => vec![s],
+            Stop::Many(v) => v,
+        }
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect()
+    }
+}
+
+/// `stream_options`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StreamOptions {
+    /// Send a last chunk with the request's `usage`.
+    #[serde(default)]
+    pub include_usage: Option<bool>,
+}
+
+/// The sampling fields of a request, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct SamplingFields {
+    /// Most tokens to generate.
+    pub max_tokens: Option<u32>,
+    /// Chat's newer name for `max_tokens`.
+    pub max_completion_tokens: Option<u32>,
+    /// 0 to 2; OpenAI's default is 1.
+    pub temperature: Option<f32>,
+    /// Nucleus sampling, (0, 1].
+    pub top_p: Option<f32>,
+    /// Seed for repeatable sampling.
+    pub seed: Option<i64>,
+    /// Stop sequences.
+    pub stop: Option<Stop>,
+    /// Choices to generate.
+    pub n: Option<u32>,
+}
+
+impl SamplingFields {
+    /// Checks the fields and turns them into the sampling of each of the `n`
+    /// choices: choice `i` samples with seed `seed + i`, so sampled choices
+    /// differ and a request with a seed repeats.
+    pub fn samplings(&self, model: &dyn Model) -> Result<Vec<Sampling>, ApiError> {
+        let n = self.n.unwrap_or(1);
+        if n == 0 || n > MAX_CHOICES {
+            return Err(ApiError::invalid(
+                Some("n".into()),
+                format!("`n` is {n}; it must be between 1 and {MAX_CHOICES}."),
+            ));
+        }
+        let temperature = self.temperature.unwrap_or(1.0);
+        if !(0.0..=2.0).contains(&temperature) {
+            return Err(ApiError::invalid(
+                Some("temperature".into()),
+                format!("`temperature` is {temperature}; it must be between 0 and 2."),
+            ));
+        }
+        let top_p = self.top_p.unwrap_or(1.0);
+        if !(top_p > 0.0 && top_p <= 1.0) {
+            return Err(ApiError::invalid(
+                Some("top_p".into()),
+                format!("`top_p` is {top_p}; it must be greater than 0 and at most 1."),
+            ));
+        }
+        let max_tokens = match self.max_completion_tokens.or(self.max_tokens) {
+            Some(0) => {
+                return Err(ApiError::invalid(
+                    Some("max_tokens".into()),
+                    "`max_tokens` is 0; ask for at least 1 token.",
+                ))
+            }
+            Some(max) => max,
+            // Until the model stops or its window is full.
+            None => model.context_size().map_or(4096, |c| c.min(u32::MAX as usize) as u32),
+        };
+        let stop = self.stop.clone().map(Stop::into_vec).unwrap_or_default();
+        // Wire seeds are 64-bit; the engine's are 32: keep the low bits.
+        let seed = self.seed.map_or_else(|| ids::random_u64() as u32, |s| s as u32);
+        Ok((0..n)
+            .map(|i| Sampling {
+                temperature,
+                top_p,
+                seed: seed.wrapping_add(i),
+                stop: stop.clone(),
+                max_tokens,
+            })
+            .collect())
+    }
+}
+
+/// Checks that the request names a model this server serves.
+pub fn check_model(state: &AppState, model: &str) -> Result<(), ApiError> {
+    if state.config.serves(model) {
+        Ok(())
+    } else {
+        Err(ApiError::model_not_found(model, &state.config.model_id))
+    }
+}
