@@ -11,9 +11,15 @@ use suit_edit::{EditFormat, Target};
 /// than one that starts copying the file at once.
 pub(crate) const PLAN_PREFIX: &str = "Plan: ";
 
-/// Most characters of the plan line after `Plan: ` (the grammar enforces
-/// it with the embedded model).
+/// Most characters of the plan line after `Plan: ` that are shown and
+/// kept: a longer plan is cut after its last whole word within them.
 pub const PLAN_MAX_CHARS: usize = 120;
+
+/// Most characters the grammar lets a plan line have. Far more than is
+/// shown: a plan ended by the grammar in mid-sentence derails a small
+/// model, whose edit then starts with nonsense (`obj['file_path']`) or
+/// repeats a few characters until the token limit.
+pub(crate) const PLAN_REPLY_MAX_CHARS: usize = 400;
 
 /// The role, the rule for untrusted text, and the rule of small changes.
 const ROLE: &str = "\
@@ -103,12 +109,20 @@ pub(crate) fn tried(step: u32, plan: &str, result: &str) -> String {
     TRIED.replace("{step}", &step.to_string()).replace("{plan}", plan).replace("{result}", result)
 }
 
-/// The plan line of a reply, without its prefix ("" when it has none).
-pub(crate) fn plan_of(reply: &str) -> &str {
-    reply
+/// The plan line of a reply, without its prefix ("" when it has none), cut
+/// after its last whole word within [`PLAN_MAX_CHARS`] (with `…`).
+pub(crate) fn plan_of(reply: &str) -> String {
+    let plan = reply
         .strip_prefix(PLAN_PREFIX.trim_end())
         .and_then(|rest| rest.lines().next())
-        .map_or("", str::trim)
+        .map_or("", str::trim);
+    match plan.char_indices().nth(PLAN_MAX_CHARS) {
+        None => plan.to_string(),
+        Some((limit, _)) => {
+            let head = plan[..limit].trim_end();
+            format!("{}…", &head[..head.rfind(' ').unwrap_or(head.len())])
+        }
+    }
 }
 
 /// The reply without its leading plan line, if it has one.
@@ -155,6 +169,9 @@ mod tests {
         assert_eq!(plan_of(reply), "add instead of subtracting");
         assert_eq!(without_plan(reply), "calc.py\n```\nx\n```\n");
         assert_eq!(plan_of("calc.py\n"), "");
+        let long = format!("Plan: {}\ncalc.py\n", "word ".repeat(40));
+        let plan = plan_of(&long);
+        assert!(plan.chars().count() <= PLAN_MAX_CHARS + 1 && plan.ends_with("word…"), "{plan}");
         assert_eq!(without_plan("calc.py\n"), "calc.py\n");
     }
 }

@@ -19,7 +19,7 @@ use suit_model::{
 use suit_store::{Step, Workspace};
 
 use crate::fragment::{self, WholeReply};
-use crate::prompts::{self, FocusReason, PLAN_MAX_CHARS, PLAN_PREFIX};
+use crate::prompts::{self, FocusReason, PLAN_PREFIX, PLAN_REPLY_MAX_CHARS};
 use crate::scratch::Scratch;
 use crate::strategy::Strategy;
 use crate::testout::{parse_test_output, TestReport};
@@ -1514,7 +1514,7 @@ impl Loop<'_> {
         let g = suit_edit::grammar_limited(plan.format, &paths, lines, blocks);
         let edit = g.replacen("root ::=", "edit ::=", 1);
         let plan_line =
-            format!("plan ::= \"{PLAN_PREFIX}\" [^\\n]{{1,{PLAN_MAX_CHARS}}} \"\\n\"\n");
+            format!("plan ::= \"{PLAN_PREFIX}\" [^\\n]{{1,{PLAN_REPLY_MAX_CHARS}}} \"\\n\"\n");
         if allow_done {
             format!("root ::= \"DONE\" | plan edit\n{plan_line}{edit}")
         } else {
@@ -1592,14 +1592,7 @@ impl Loop<'_> {
             ));
         }
         let key = change_key(&changes);
-        Ok(Proposal {
-            candidate: 0,
-            plan: prompts::plan_of(text).to_string(),
-            changes,
-            escalation,
-            key,
-            lines,
-        })
+        Ok(Proposal { candidate: 0, plan: prompts::plan_of(text), changes, escalation, key, lines })
     }
 
     /// The store's form of the decided contents, expecting each file to

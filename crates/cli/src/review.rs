@@ -277,14 +277,12 @@ impl TerminalView {
                 self.plan_shown = None;
             } else {
                 self.plan_streamed = true;
-                // Whole words only: a plan cut at its length limit ends
-                // with `…`, never inside a word.
-                let (upto, tail) = match line_end {
-                    None => (line.rfind(' ').map_or(shown, |at| at.max(shown)), ""),
-                    Some(_) if plan_was_cut(line) => {
-                        (line.rfind(' ').map_or(line.len(), |at| at.max(shown)), "…")
-                    }
-                    Some(_) => (line.len(), ""),
+                // Whole words only: a plan longer than the shown limit
+                // ends with `…`, never inside a word.
+                let (upto, tail) = match (line_end, plan_cut(line)) {
+                    (_, Some(cut)) => (cut.max(shown), if line_end.is_some() { "…" } else { "" }),
+                    (None, None) => (line.rfind(' ').map_or(shown, |at| at.max(shown)), ""),
+                    (Some(_), None) => (line.len(), ""),
                 };
                 let start = if shown == 0 && upto > 0 { "  " } else { "" };
                 let _ = write!(self.out, "{start}{}{tail}", &line[shown..upto]);
@@ -477,20 +475,21 @@ impl EventSink for TerminalView {
     }
 }
 
-/// Whether a plan line reached the length limit of the grammar (and may
-/// end inside a word).
-fn plan_was_cut(line: &str) -> bool {
-    line.strip_prefix("Plan: ").is_some_and(|p| p.chars().count() >= PLAN_MAX_CHARS)
+/// Where a plan line is cut for display (a byte offset), when its text is
+/// longer than [`PLAN_MAX_CHARS`]: after its last whole word within them.
+fn plan_cut(line: &str) -> Option<usize> {
+    let body = line.strip_prefix("Plan: ")?;
+    let (limit, _) = body.char_indices().nth(PLAN_MAX_CHARS)?;
+    let head = &line[.."Plan: ".len() + limit];
+    Some(head.trim_end().rfind(' ').unwrap_or(head.len()))
 }
 
 /// A plan line for display: whole, or cut after its last whole word with
-/// `…` when it reached the length limit.
+/// `…` when it is longer than [`PLAN_MAX_CHARS`].
 fn whole_words(line: &str) -> String {
-    if plan_was_cut(line) {
-        let cut = line.rfind(' ').unwrap_or(line.len());
-        format!("{}…", &line[..cut])
-    } else {
-        line.to_string()
+    match plan_cut(line) {
+        Some(cut) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
     }
 }
 
@@ -591,10 +590,10 @@ mod tests {
 
     #[test]
     fn a_plan_cut_at_its_limit_is_shown_in_whole_words() {
-        // The grammar ends the plan after 120 characters, here inside "cases".
-        let words = "split the input on any whitespace and lower-case every word before counting them, so that equal words with different cases always share one key";
-        let body: String = words.chars().take(PLAN_MAX_CHARS).collect();
-        assert!(body.ends_with(" cas"), "{body}");
+        // A plan longer than 120 characters; the 120th is inside "cases".
+        let body = "split the input on any whitespace and lower-case every word before counting them, so that equal words with different cases always share one key";
+        let head: String = body.chars().take(PLAN_MAX_CHARS).collect();
+        assert!(head.ends_with(" cas"), "{head}");
         let reply = format!("Plan: {body}\ncalc.py\n```\nx\n```\n");
         for piece in [1, 3, 500] {
             let shown = show_reply(&reply, piece, false);
