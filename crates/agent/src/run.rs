@@ -1315,8 +1315,8 @@ impl Loop<'_> {
             })
             .sum();
         let edit = match plan.format {
-            // Two blocks per file, each up to the leash in SEARCH and REPLACE.
-            EditFormat::SearchReplace => copied + 4 * leash * plan.targets.len(),
+            // The leash's lines in SEARCH and again in REPLACE, per file.
+            EditFormat::SearchReplace => copied + 2 * leash * plan.targets.len(),
             _ => copied + leash,
         };
         let limit = PLAN_TOKENS + edit * 5 / 4;
