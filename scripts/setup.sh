@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages suit needs to build and test on Debian/Ubuntu:
 # a C/C++ toolchain and CMake for llama.cpp, libclang for its bindings,
-# pip for fetching model wheels, and git. Safe to run more than once.
+# pip for fetching model wheels, venv for the API client tests, and git.
+# Safe to run more than once.
 set -euo pipefail
 
 need=()
@@ -10,6 +11,10 @@ command -v clang >/dev/null || need+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v git >/dev/null || need+=(git)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+# Debian's python3 makes a venv only with python3-venv (ensurepip) installed.
+venv_probe=$(mktemp -d)
+python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || need+=(python3-venv)
+rm -rf "$venv_probe"
 command -v c++ >/dev/null || need+=(g++)
 
 if [ ${#need[@]} -gt 0 ]; then

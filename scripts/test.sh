@@ -9,6 +9,15 @@ scripts/setup.sh
 # The reference llms.txt parser, which the docs tests check suit's output with.
 python3 -c "import llms_txt" 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check "llms-txt==0.0.7"
+# The official `openai` Python client, which the server tests point at a live
+# `suit serve` (crates/server/tests/openai_client.rs), in a venv of its own.
+venv=target/test-venv
+openai_version=3.63.0
+if ! "$venv/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$openai_version')" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "openai==$openai_version"
+fi
+export SUIT_TEST_PYTHON="$PWD/$venv/bin/python"
 # Tests run models in parallel on few cores: OpenMP threads that spin while
 # their partner is descheduled make decoding 3-20x slower (bench/model).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"

@@ -1,4 +1,5 @@
-//! `suit serve`: the chat role's model behind an OpenAI-compatible HTTP API.
+//! `suit serve`: the chat role's model behind an OpenAI-compatible HTTP API,
+//! with the embed role's model for `/v1/embeddings`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,9 +9,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 use suit_model::{BackendKind, Model, Task};
-use suit_server::{check_exposure, ServerConfig};
+use suit_server::{check_exposure, Served, ServedModels, ServerConfig};
 
-use crate::talk::route;
+use crate::talk::{route, Routed};
 
 /// `suit serve` arguments.
 #[derive(Args)]
@@ -38,7 +39,7 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
     check_exposure(args.addr, api_key.is_some())?;
     let routed = route(config_file, args.backend.as_deref(), args.model.as_deref(), Task::Chat)?;
     let (backend_name, backend) = &routed.first;
-    let model: Arc<dyn Model> = Arc::new(routed.model);
+    let model: Arc<dyn Model> = Arc::new(routed.model.clone());
     if backend.kind == BackendKind::Embedded {
         // Load the weights now, so a missing or broken model file stops the
         // server before it listens and the first request is not slow.
@@ -47,9 +48,11 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
             format!("cannot load the model of backend `{backend_name}` ({})", backend.model)
         })?;
     }
-    let mut config = ServerConfig::new(model_id(&backend.model));
-    config.aliases = vec![backend.model.clone(), backend_name.clone()];
-    config.api_key = api_key;
+    let mut generation = Served::new(model, model_id(&backend.model));
+    generation.aliases = vec![backend.model.clone(), backend_name.clone()];
+    let embeddings = embedding_model(&routed);
+    let models = ServedModels { generation, embeddings };
+    let config = ServerConfig { api_key, ..ServerConfig::default() };
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
         format!(
             "cannot listen on {}\n  fix: pick a free port with --addr (another server may be using it)",
@@ -61,16 +64,32 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
     } else {
         "loopback only, no API key"
     };
+    let embedder =
+        models.embeddings.as_ref().map_or(String::new(), |e| format!(", embeddings by `{}`", e.id));
     println!(
-        "suit serve: http://{}/v1 serving `{}` (backend {backend_name}); {access}; Ctrl-C stops",
-        args.addr, config.model_id
+        "suit serve: http://{}/v1 serving `{}` (backend {backend_name}){embedder}; {access}; Ctrl-C stops",
+        args.addr, models.generation.id
     );
     let shutdown = async {
         tokio::signal::ctrl_c().await.ok();
         eprintln!("suit serve: stopping (requests in flight finish first)");
     };
-    suit_server::serve(listener, model, config, shutdown).await?;
+    suit_server::serve(listener, models, config, shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The embed role's model, when its chain starts with another backend than
+/// the chat model's (it is loaded at the first embeddings request).
+fn embedding_model(routed: &Routed) -> Option<Served> {
+    let name = routed.config.roles.chain(Task::Embed).first()?;
+    if *name == routed.first.0 {
+        return None;
+    }
+    let backend = routed.config.backends.get(name)?;
+    let model: Arc<dyn Model> = Arc::new(routed.router.for_role(Task::Embed));
+    let mut served = Served::new(model, model_id(&backend.model));
+    served.aliases = vec![backend.model.clone(), name.clone()];
+    Some(served)
 }
 
 /// The id clients name the model by: a catalog name or remote id as given,

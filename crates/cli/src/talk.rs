@@ -159,6 +159,11 @@ pub struct Routed {
     pub meter: Arc<Meter>,
     /// The first backend of the role's chain: name and configuration.
     pub first: (String, suit_model::BackendConfig),
+    /// The router the role's model came from (other roles share its
+    /// backends, loaded once).
+    pub router: Router,
+    /// The effective model configuration (flags applied).
+    pub config: suit_model::ModelConfig,
 }
 
 /// Loads the configuration, applies `--backend` (use only that backend for
@@ -209,7 +214,13 @@ pub fn route_tuned(
         .with_context(|| format!("the {} role names no configured backend", role.as_str()))?;
     let meter = Arc::new(Meter::new(config.budget));
     let router = Router::from_config(config, meter.clone(), crate::models::load_embedded)?;
-    Ok(Routed { model: router.for_role(role), meter, first: (first_name, first) })
+    Ok(Routed {
+        model: router.for_role(role),
+        meter,
+        first: (first_name, first),
+        router,
+        config: config.clone(),
+    })
 }
 
 /// One conversation: the routed chat model, its meter and the request shape.

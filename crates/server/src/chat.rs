@@ -1,4 +1,4 @@
-//! `POST /v1/chat/completions` and `GET /v1/models`.
+//! `POST /v1/chat/completions`.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -9,7 +9,7 @@ use suit_model::{ChatRequest, Constraint, Message, Role};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::params::{check_model, SamplingFields, Stop, StreamOptions};
+use crate::params::{generation_model, SamplingFields, Stop, StreamOptions};
 use crate::sse::{self, Dialect, Envelope};
 use crate::{ids, AppState};
 
@@ -190,20 +190,19 @@ pub async fn chat_completions(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<ChatCompletionRequest>,
 ) -> Result<Response, ApiError> {
-    check_model(&state, &request.model)?;
+    let model = generation_model(&state, &request.model)?;
     if request.tools.as_ref().is_some_and(|t| t.as_array().is_none_or(|a| !a.is_empty())) {
         return Err(ApiError::invalid(
             Some("tools".into()),
             "`tools` is not supported: this server does not call tools.",
         ));
     }
-    let samplings = request.sampling_fields().samplings(state.model.as_ref())?;
+    let samplings = request.sampling_fields().samplings(model.as_ref())?;
     let messages = messages(request.messages)?;
     let constraint = match request.response_format {
         Some(format) => format.constraint()?,
         None => None,
     };
-    let model = &state.model;
     let jobs = samplings.into_iter().map(|sampling| {
         model.chat(ChatRequest {
             messages: messages.clone(),
@@ -225,17 +224,4 @@ pub async fn chat_completions(
     }
     let done = sse::collect_all(streams).await?;
     Ok(Json(envelope.complete_response(&done)).into_response())
-}
-
-/// `GET /v1/models`: the model this server serves.
-pub async fn list_models(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "object": "list",
-        "data": [{
-            "id": state.config.model_id,
-            "object": "model",
-            "created": state.started,
-            "owned_by": "suit",
-        }],
-    }))
 }

@@ -9,7 +9,7 @@ use suit_model::{CompletionRequest, Prompt};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::params::{check_model, SamplingFields, Stop, StreamOptions};
+use crate::params::{generation_model, SamplingFields, Stop, StreamOptions};
 use crate::sse::{self, Dialect, Envelope};
 use crate::{ids, AppState};
 
@@ -85,14 +85,13 @@ pub async fn completions(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<TextCompletionRequest>,
 ) -> Result<Response, ApiError> {
-    check_model(&state, &request.model)?;
-    let samplings = request.sampling_fields().samplings(state.model.as_ref())?;
+    let model = generation_model(&state, &request.model)?;
+    let samplings = request.sampling_fields().samplings(model.as_ref())?;
     let text = request.prompt.into_text()?;
     let prompt = match request.suffix {
         Some(suffix) => Prompt::Fim { prefix: text, suffix },
         None => Prompt::Text(text),
     };
-    let model = &state.model;
     let jobs = samplings.into_iter().map(|sampling| {
         model.complete(CompletionRequest {
             prompt: prompt.clone(),

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::params::check_model;
+use crate::params::embedding_model;
 use crate::AppState;
 
 /// Most inputs one request may embed.
@@ -42,7 +42,7 @@ pub async fn embeddings(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<EmbeddingsRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    check_model(&state, &request.model)?;
+    let model = embedding_model(&state, &request.model)?;
     let inputs = match request.input {
         Input::One(text) => vec![text],
         Input::Many(texts) => texts,
@@ -76,7 +76,7 @@ pub async fn embeddings(
             ))
         }
     };
-    let embedded = state.model.embed(inputs).await?;
+    let embedded = model.embed(inputs).await?;
     let data: Vec<Value> = embedded
         .vectors
         .iter()

@@ -33,13 +33,13 @@ impl ApiError {
         }
     }
 
-    /// The 404 for a model this server does not serve.
+    /// The 404 for a model this endpoint does not serve.
     pub fn model_not_found(model: &str, served: &str) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
             message: format!(
-                "The model `{model}` does not exist on this server; it serves `{served}`. \
-                 Set `model` to `{served}` (GET /v1/models lists it)."
+                "The model `{model}` does not exist on this server; this endpoint serves \
+                 `{served}`. Set `model` to `{served}` (GET /v1/models lists the models)."
             ),
             kind: "invalid_request_error",
             param: Some("model".into()),

@@ -10,10 +10,11 @@
 //!
 //! ```no_run
 //! # async fn demo(model: std::sync::Arc<dyn suit_model::Model>) -> Result<(), suit_server::ServeError> {
-//! use suit_server::{serve, ServerConfig};
+//! use suit_server::{serve, Served, ServedModels, ServerConfig};
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8377").await.unwrap();
-//! let config = ServerConfig::new("qwen2.5-coder-1.5b-instruct-q4_k_m");
-//! serve(listener, model, config, async { tokio::signal::ctrl_c().await.ok(); }).await
+//! let models = ServedModels::one(Served::new(model, "qwen2.5-coder-1.5b-instruct-q4_k_m"));
+//! let stop = async { tokio::signal::ctrl_c().await.ok(); };
+//! serve(listener, models, ServerConfig::default(), stop).await
 //! # }
 //! ```
 
@@ -31,7 +32,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
 use suit_model::Model;
@@ -41,14 +42,54 @@ pub use error::ApiError;
 /// The largest request body accepted by default: 4 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 4 << 20;
 
-/// What the server serves and who may use it.
+/// One model the server serves, and the names requests may call it by.
+#[derive(Clone)]
+pub struct Served {
+    /// The model.
+    pub model: Arc<dyn Model>,
+    /// The id `/v1/models` lists.
+    pub id: String,
+    /// Other names requests may use for it (a backend's name, the model
+    /// spec it was configured with).
+    pub aliases: Vec<String>,
+}
+
+impl Served {
+    /// `model`, listed and asked for as `id`.
+    pub fn new(model: Arc<dyn Model>, id: impl Into<String>) -> Self {
+        Self { model, id: id.into(), aliases: Vec::new() }
+    }
+
+    /// Whether a request naming `name` means this model.
+    fn answers_to(&self, name: &str) -> bool {
+        self.id == name || self.aliases.iter().any(|a| a == name)
+    }
+}
+
+/// The models behind the endpoints.
+#[derive(Clone)]
+pub struct ServedModels {
+    /// Chat and text completions (and embeddings, when `embeddings` is `None`).
+    pub generation: Served,
+    /// Embeddings, when a model of their own makes them.
+    pub embeddings: Option<Served>,
+}
+
+impl ServedModels {
+    /// One model for every endpoint.
+    pub fn one(served: Served) -> Self {
+        Self { generation: served, embeddings: None }
+    }
+
+    /// The model that makes embeddings.
+    fn embedder(&self) -> &Served {
+        self.embeddings.as_ref().unwrap_or(&self.generation)
+    }
+}
+
+/// Who may use the server, and how much it reads.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The id `/v1/models` lists; requests naming it are served.
-    pub model_id: String,
-    /// Other names requests may use for the same model (a backend's name,
-    /// the engine's own name for its weights).
-    pub aliases: Vec<String>,
     /// The key requests must present (`Authorization: Bearer KEY` or
     /// `x-api-key: KEY`); `None` lets every request in.
     pub api_key: Option<String>,
@@ -56,20 +97,10 @@ pub struct ServerConfig {
     pub body_limit: usize,
 }
 
-impl ServerConfig {
-    /// A configuration serving `model_id`, with no key and the default body limit.
-    pub fn new(model_id: impl Into<String>) -> Self {
-        Self {
-            model_id: model_id.into(),
-            aliases: Vec::new(),
-            api_key: None,
-            body_limit: DEFAULT_BODY_LIMIT,
-        }
-    }
-
-    /// Whether a request naming `model` is served.
-    fn serves(&self, model: &str) -> bool {
-        self.model_id == model || self.aliases.iter().any(|a| a == model)
+impl Default for ServerConfig {
+    /// No key, the default body limit.
+    fn default() -> Self {
+        Self { api_key: None, body_limit: DEFAULT_BODY_LIMIT }
     }
 }
 
@@ -106,27 +137,26 @@ pub fn check_exposure(addr: SocketAddr, has_key: bool) -> Result<(), ServeError>
 /// Shared state of the request handlers.
 #[derive(Clone)]
 struct AppState {
-    model: Arc<dyn Model>,
-    config: Arc<ServerConfig>,
+    models: Arc<ServedModels>,
     /// Unix seconds when the server started (the `created` of `/v1/models`).
     started: u64,
 }
 
-/// The server's routes, ready to be served by `axum::serve` (or used in
-/// tests with `tower::ServiceExt`). `model` serves every endpoint.
-pub fn router(model: Arc<dyn Model>, config: ServerConfig) -> Router {
-    let body_limit = config.body_limit;
-    let api_key = config.api_key.clone();
-    let state = AppState { model, config: Arc::new(config), started: ids::unix_now() };
+/// The server's routes, ready to be served by `axum::serve`.
+pub fn router(models: ServedModels, config: ServerConfig) -> Router {
+    let state = AppState { models: Arc::new(models), started: ids::unix_now() };
     let api = Router::new()
-        .route("/v1/models", get(chat::list_models))
+        .route("/v1/models", get(list_models))
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/completions", post(completions::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(auth::Keys::new(api_key), auth::require_key))
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            auth::Keys::new(config.api_key),
+            auth::require_key,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit))
         .with_state(state);
     Router::new().route("/healthz", get(healthz)).merge(api)
 }
@@ -136,7 +166,7 @@ pub fn router(model: Arc<dyn Model>, config: ServerConfig) -> Router {
 /// (see [`check_exposure`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    model: Arc<dyn Model>,
+    models: ServedModels,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -144,10 +174,27 @@ pub async fn serve(
         .local_addr()
         .map_err(|source| ServeError::Io { addr: "the listener".into(), source })?;
     check_exposure(addr, config.api_key.is_some())?;
-    axum::serve(listener, router(model, config))
+    axum::serve(listener, router(models, config))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServeError::Io { addr: addr.to_string(), source })
+}
+
+/// `GET /v1/models`: the models this server serves.
+async fn list_models(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    let models = &state.models;
+    let data: Vec<serde_json::Value> = std::iter::once(&models.generation)
+        .chain(models.embeddings.as_ref())
+        .map(|served| {
+            serde_json::json!({
+                "id": served.id,
+                "object": "model",
+                "created": state.started,
+                "owned_by": "suit",
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "object": "list", "data": data }))
 }
 
 /// `GET /healthz`: the process is up.

@@ -1,6 +1,8 @@
 //! Request fields chat and text completions share: sampling, stop
 //! sequences, `n`, and the checks on them.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use suit_model::{Model, Sampling};
 
@@ -111,11 +113,22 @@ impl SamplingFields {
     }
 }
 
-/// Checks that the request names a model this server serves.
-pub fn check_model(state: &AppState, model: &str) -> Result<(), ApiError> {
-    if state.config.serves(model) {
-        Ok(())
+/// The model for chat and text completions, if the request names it.
+pub fn generation_model(state: &AppState, name: &str) -> Result<Arc<dyn Model>, ApiError> {
+    let served = &state.models.generation;
+    if served.answers_to(name) {
+        Ok(served.model.clone())
     } else {
-        Err(ApiError::model_not_found(model, &state.config.model_id))
+        Err(ApiError::model_not_found(name, &served.id))
+    }
+}
+
+/// The model for embeddings, if the request names it.
+pub fn embedding_model(state: &AppState, name: &str) -> Result<Arc<dyn Model>, ApiError> {
+    let served = state.models.embedder();
+    if served.answers_to(name) {
+        Ok(served.model.clone())
+    } else {
+        Err(ApiError::model_not_found(name, &served.id))
     }
 }

@@ -12,7 +12,7 @@ use suit_model::{
     ChatRequest, Completion, CompletionRequest, Constraint, Embeddings, FinishReason, Model,
     ModelError, Prompt, Role, StreamEvent, TextStream, Usage,
 };
-use suit_server::{serve, ServerConfig};
+use suit_server::{serve, Served, ServedModels, ServerConfig};
 
 /// What the scripted model answers: this reply, streamed a word at a time.
 const REPLY: &str = "Hello from the scripted model .";
@@ -183,16 +183,23 @@ struct TestServer {
 impl TestServer {
     async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Self {
         let model = Arc::new(ScriptedModel::default());
-        let mut config = ServerConfig::new(MODEL);
-        config.aliases.push("scripted-alias".into());
-        config.body_limit = 64 * 1024;
+        let mut served = Served::new(model.clone(), MODEL);
+        served.aliases.push("scripted-alias".into());
+        Self::serving(model, ServedModels::one(served), configure).await
+    }
+
+    async fn serving(
+        model: Arc<ScriptedModel>,
+        models: ServedModels,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
+        let mut config = ServerConfig { body_limit: 64 * 1024, ..ServerConfig::default() };
         configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served: Arc<dyn Model> = model.clone();
         tokio::spawn(async move {
-            serve(listener, served, config, async {
+            serve(listener, models, config, async {
                 stopped.await.ok();
             })
             .await
@@ -721,9 +728,43 @@ async fn a_client_that_disconnects_mid_stream_stops_the_decode() {
 #[tokio::test]
 async fn a_non_loopback_address_without_a_key_is_refused() {
     let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
-    let model: Arc<dyn Model> = Arc::new(ScriptedModel::default());
-    let error = serve(listener, model, ServerConfig::new(MODEL), async {}).await.unwrap_err();
+    let models = ServedModels::one(Served::new(Arc::new(ScriptedModel::default()), MODEL));
+    let error = serve(listener, models, ServerConfig::default(), async {}).await.unwrap_err();
     let message = error.to_string();
     assert!(message.contains("without an API key"), "{message}");
     assert!(message.contains("--api-key"), "{message}");
+}
+
+#[tokio::test]
+async fn a_model_of_their_own_makes_the_embeddings() {
+    let generator = Arc::new(ScriptedModel::default());
+    let embedder = Arc::new(ScriptedModel::default());
+    let models = ServedModels {
+        generation: Served::new(generator.clone(), MODEL),
+        embeddings: Some(Served::new(embedder.clone(), "scripted-embedder")),
+    };
+    let server = TestServer::serving(generator.clone(), models, |_| {}).await;
+    let listed: Value = server
+        .http
+        .get(format!("{}/v1/models", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> =
+        listed["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [MODEL, "scripted-embedder"]);
+    server.post_json("/v1/embeddings", json!({ "model": "scripted-embedder", "input": "x" })).await;
+    assert_eq!(embedder.embedded.lock().unwrap().len(), 1);
+    assert!(generator.embedded.lock().unwrap().is_empty());
+    // Each endpoint answers to its own model only.
+    let response = server.post("/v1/embeddings", json!({ "model": MODEL, "input": "x" })).await;
+    let error = assert_error(response, 404, Some("model_not_found")).await;
+    assert!(error["error"]["message"].as_str().unwrap().contains("scripted-embedder"));
+    let mut body = chat(json!("hi"));
+    body["model"] = json!("scripted-embedder");
+    assert_error(server.post("/v1/chat/completions", body).await, 404, Some("model_not_found"))
+        .await;
 }

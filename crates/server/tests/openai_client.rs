@@ -1,0 +1,105 @@
+//! The official `openai` Python client, unchanged but for `base_url` and
+//! the key, against a live server on real embedded models
+//! (`tests/clients/openai_client.py`): the 0.5B coder for chat and text
+//! completions, MiniLM for embeddings.
+//!
+//! The Python comes from `SUIT_TEST_PYTHON`, which `scripts/test.sh` points
+//! at a virtual environment with the pinned `openai` package.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use suit_model::catalog::Catalog;
+use suit_model::llama::{LlamaModel, LlamaOptions};
+use suit_model::Model;
+use suit_server::{serve, Served, ServedModels, ServerConfig};
+
+const CODER: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m";
+const EMBEDDER: &str = "all-minilm-l6-v2";
+const KEY: &str = "sk-suit-test-key";
+
+/// The cache of real models that all tests share: `SUIT_TEST_MODELS`, else
+/// `<workspace>/target/test-models`.
+fn shared_models() -> PathBuf {
+    std::env::var_os("SUIT_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
+}
+
+/// The local path of a catalog model, pulled (and verified) on first use.
+fn model_path(name: &str) -> PathBuf {
+    let catalog = Catalog::builtin().expect("built-in catalog").in_dir(shared_models());
+    catalog
+        .resolve(name, &mut |_| {})
+        .unwrap_or_else(|e| panic!("cannot get model {name}: {e}"))
+        .path
+}
+
+/// A catalog model loaded in-process with a window of `ctx_size` tokens.
+async fn load(name: &'static str, ctx_size: u32) -> Arc<dyn Model> {
+    let path = tokio::task::spawn_blocking(move || model_path(name)).await.unwrap();
+    let model = tokio::task::spawn_blocking(move || {
+        let mut options = LlamaOptions::new(name, path);
+        options.ctx_size = ctx_size;
+        options.prompt_cache = None;
+        LlamaModel::load(options)
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("cannot load {name}: {e}"));
+    Arc::new(model)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_openai_python_client_works_against_the_server() {
+    let python = std::env::var_os("SUIT_TEST_PYTHON").unwrap_or_else(|| {
+        panic!(
+            "SUIT_TEST_PYTHON is not set: this test runs the official `openai` Python client \
+             against the server.\n  fix: run scripts/test.sh (it creates target/test-venv with \
+             the pinned `openai` package and sets SUIT_TEST_PYTHON), or set SUIT_TEST_PYTHON to \
+             a Python that has `openai` installed"
+        )
+    });
+    let coder = load(CODER, 4096).await;
+    let embedder = load(EMBEDDER, 512).await;
+    let models = ServedModels {
+        generation: Served::new(coder, CODER),
+        embeddings: Some(Served::new(embedder, EMBEDDER)),
+    };
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let config = ServerConfig { api_key: Some(KEY.into()), ..ServerConfig::default() };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, models, config, async {
+        stopped.await.ok();
+    }));
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/openai_client.py");
+    let started = Instant::now();
+    let run = tokio::process::Command::new(&python)
+        .arg(&script)
+        .env("SUIT_BASE_URL", &base_url)
+        .env("SUIT_MODEL", CODER)
+        .env("SUIT_EMBEDDING_MODEL", EMBEDDER)
+        .env("SUIT_API_KEY", KEY)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(900), run)
+        .await
+        .expect("the client script finishes within 15 minutes")
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", Path::new(&python).display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stdout}{stderr}client script took {:.1}s", started.elapsed().as_secs_f64());
+    assert!(
+        output.status.success(),
+        "the openai client script failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("all openai client checks passed"), "{stdout}");
+
+    stop.send(()).ok();
+    server.await.unwrap().expect("the server stops cleanly");
+}
