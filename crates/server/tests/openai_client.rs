@@ -6,50 +6,16 @@
 //! The Python comes from `SUIT_TEST_PYTHON`, which `scripts/test.sh` points
 //! at a virtual environment with the pinned `openai` package.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use suit_model::catalog::Catalog;
-use suit_model::llama::{LlamaModel, LlamaOptions};
-use suit_model::Model;
+use common::{load, CODER};
 use suit_server::{serve, Served, ServedModels, ServerConfig};
 
-const CODER: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m";
 const EMBEDDER: &str = "all-minilm-l6-v2";
 const KEY: &str = "sk-suit-test-key";
-
-/// The cache of real models that all tests share: `SUIT_TEST_MODELS`, else
-/// `<workspace>/target/test-models`.
-fn shared_models() -> PathBuf {
-    std::env::var_os("SUIT_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-models"))
-}
-
-/// The local path of a catalog model, pulled (and verified) on first use.
-fn model_path(name: &str) -> PathBuf {
-    let catalog = Catalog::builtin().expect("built-in catalog").in_dir(shared_models());
-    catalog
-        .resolve(name, &mut |_| {})
-        .unwrap_or_else(|e| panic!("cannot get model {name}: {e}"))
-        .path
-}
-
-/// A catalog model loaded in-process with a window of `ctx_size` tokens.
-async fn load(name: &'static str, ctx_size: u32) -> Arc<dyn Model> {
-    let path = tokio::task::spawn_blocking(move || model_path(name)).await.unwrap();
-    let model = tokio::task::spawn_blocking(move || {
-        let mut options = LlamaOptions::new(name, path);
-        options.ctx_size = ctx_size;
-        options.prompt_cache = None;
-        LlamaModel::load(options)
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("cannot load {name}: {e}"));
-    Arc::new(model)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_openai_python_client_works_against_the_server() {
