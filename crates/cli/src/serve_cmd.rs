@@ -68,7 +68,8 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
         models.embeddings.as_ref().map_or(String::new(), |e| format!(", embeddings by `{}`", e.id));
     println!(
         "suit serve: http://{}/v1 serving `{}` (backend {backend_name}){embedder}; {access}; Ctrl-C stops",
-        args.addr, models.generation.id
+        listener.local_addr().unwrap_or(args.addr),
+        models.generation.id
     );
     let shutdown = async {
         tokio::signal::ctrl_c().await.ok();

@@ -13,8 +13,8 @@
 //! use suit_server::{serve, Served, ServedModels, ServerConfig};
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8377").await.unwrap();
 //! let models = ServedModels::one(Served::new(model, "qwen2.5-coder-1.5b-instruct-q4_k_m"));
-//! let stop = async { tokio::signal::ctrl_c().await.ok(); };
-//! serve(listener, models, ServerConfig::default(), stop).await
+//! // Serve until the process ends; pass a future that completes to stop.
+//! serve(listener, models, ServerConfig::default(), std::future::pending()).await
 //! # }
 //! ```
 
