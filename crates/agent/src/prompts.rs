@@ -125,6 +125,23 @@ pub(crate) fn plan_of(reply: &str) -> String {
     }
 }
 
+/// The reply without the trust labels the model copied from the context
+/// into its code: a line like `[untrusted]` or `[untrusted: repo:a.py]`
+/// right after an opening fence is no code of the file.
+pub(crate) fn without_copied_labels(reply: &str) -> std::borrow::Cow<'_, str> {
+    let is_label = |l: &str| {
+        let l = l.trim();
+        l.starts_with("[untrusted") && l.ends_with(']')
+    };
+    let lines: Vec<&str> = reply.split_inclusive('\n').collect();
+    let copied =
+        |i: usize| i > 0 && is_label(lines[i]) && lines[i - 1].trim_start().starts_with("```");
+    if !(0..lines.len()).any(copied) {
+        return reply.into();
+    }
+    (0..lines.len()).filter(|&i| !copied(i)).map(|i| lines[i]).collect::<String>().into()
+}
+
 /// The reply without its leading plan line, if it has one.
 pub(crate) fn without_plan(reply: &str) -> &str {
     match reply.strip_prefix(PLAN_PREFIX.trim_end()) {
@@ -161,6 +178,17 @@ mod tests {
             texts[6],
             "Step 2 tried: Split on any whitespace. It was not kept: 2 tests still fail."
         );
+    }
+
+    #[test]
+    fn trust_labels_copied_into_code_are_dropped() {
+        let reply = "Plan: x\n```python\n[untrusted]\ndef f():\n    pass\n```\n";
+        assert_eq!(without_copied_labels(reply), "Plan: x\n```python\ndef f():\n    pass\n```\n");
+        let labelled = "a.py\n```\n[untrusted: repo:a.py]\nx = [untrusted]\n```\n";
+        assert_eq!(without_copied_labels(labelled), "a.py\n```\nx = [untrusted]\n```\n");
+        // Code that only looks like one elsewhere stays.
+        let code = "```\nx = 1\n[untrusted]\n```\n";
+        assert_eq!(without_copied_labels(code), code);
     }
 
     #[test]

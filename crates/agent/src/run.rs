@@ -1536,7 +1536,8 @@ impl Loop<'_> {
                 plan.reply_tokens
             ));
         }
-        let edit_text = prompts::without_plan(text);
+        let text = prompts::without_copied_labels(text);
+        let edit_text = prompts::without_plan(&text);
         // Above `file` the model may name other files; the gate judges them.
         let scope: &[Target] = if self.autonomy.many_files() && plan.format != EditFormat::Region {
             &[]
@@ -1592,7 +1593,7 @@ impl Loop<'_> {
             ));
         }
         let key = change_key(&changes);
-        Ok(Proposal { candidate: 0, plan: prompts::plan_of(text), changes, escalation, key, lines })
+        Ok(Proposal { candidate: 0, plan: prompts::plan_of(&text), changes, escalation, key, lines })
     }
 
     /// The store's form of the decided contents, expecting each file to
