@@ -1593,7 +1593,14 @@ impl Loop<'_> {
             ));
         }
         let key = change_key(&changes);
-        Ok(Proposal { candidate: 0, plan: prompts::plan_of(&text), changes, escalation, key, lines })
+        Ok(Proposal {
+            candidate: 0,
+            plan: prompts::plan_of(&text),
+            changes,
+            escalation,
+            key,
+            lines,
+        })
     }
 
     /// The store's form of the decided contents, expecting each file to
