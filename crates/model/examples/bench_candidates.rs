@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release --example bench_candidates -p suit-model -- \
 //!     [--model NAME|PATH] [--threads 2] [--reps 2] [--candidates 4] [--max-tokens 400]
+//!     [--no-lookup]
 //! ```
 //!
 //! Each repetition uses a prompt with a different first line, so no KV
@@ -72,6 +73,8 @@ struct Args {
     reps: usize,
     candidates: usize,
     max_tokens: u32,
+    /// Prompt-lookup decoding (`--no-lookup` turns it off).
+    lookup: bool,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -81,6 +84,7 @@ fn parse_args() -> Result<Args, BoxError> {
         reps: 2,
         candidates: 4,
         max_tokens: 400,
+        lookup: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -92,6 +96,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--reps" | "-r" => args.reps = value()?.parse()?,
             "--candidates" | "-n" => args.candidates = value()?.parse()?,
             "--max-tokens" => args.max_tokens = value()?.parse()?,
+            "--no-lookup" => args.lookup = false,
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -141,6 +146,7 @@ async fn main() -> Result<(), BoxError> {
     options.threads = args.threads;
     options.parallel = args.candidates;
     options.ctx_size = 8192;
+    options.lookup = args.lookup;
     let model = tokio::task::spawn_blocking(move || LlamaModel::load(options)).await??;
     model.count_tokens("warm up").await?;
 
@@ -198,6 +204,7 @@ async fn main() -> Result<(), BoxError> {
             "model": args.model,
             "threads": args.threads,
             "candidates": args.candidates,
+            "lookup": args.lookup,
             "reps": args.reps,
             "one": { "seconds": one_secs, "tokens": one_tokens, "tokens_per_s": n1 / t1 },
             "many": { "seconds": many_secs, "tokens": many_tokens, "tokens_per_s": nn / tn },

@@ -518,6 +518,19 @@ const MIN_SHARED_GAIN: usize = 32;
 /// tokens cost ~7 one-token calls). A constant, not a timing, so that the
 /// same request gives the same drafts and so the same reply.
 const MARGINAL_COST: f64 = 0.45;
+
+/// What a token added to a decode call of `sequences` generating sequences
+/// costs, in units of one sequence's share of that call. A call costs
+/// `a + b·n` for `n` tokens, with `b / (a + b)` = [`MARGINAL_COST`]; a
+/// drafted token costs `b`, while each sequence's share of the call is
+/// `(a + b·n) / n`. Alone, a draft is cheap (the weights are read once for
+/// all its tokens); among several sequences the call is already busy
+/// computing, and a draft must be taken far more often to pay.
+fn marginal_cost(sequences: usize) -> f64 {
+    let b = MARGINAL_COST / (1.0 - MARGINAL_COST); // in units of `a`
+    let n = sequences.max(1) as f64;
+    b * n / (1.0 + b * n)
+}
 /// Prompts shorter than this are not saved to the prompt cache on disk
 /// (evaluating them costs little more than reading them back).
 const MIN_SAVED_PROMPT: usize = 256;
@@ -1175,6 +1188,9 @@ impl Worker {
             slots[i].active.as_ref().map(|a| (!a.decoding(), a.admitted)).unwrap_or_default()
         });
         let mut evaluated_prompt = 0u64;
+        let generating =
+            slots.iter().filter(|s| s.active.as_ref().is_some_and(Active::decoding)).count();
+        let marginal = marginal_cost(generating);
         // What each slot held before the batch, to take it back if the
         // decode fails.
         let mut before: Vec<(usize, usize)> = Vec::new();
@@ -1195,7 +1211,7 @@ impl Worker {
                 let len = DRAFT_MAX.min(room - take).min(free_cells - take).min(left);
                 let mut draft =
                     lookup_draft(&slot.cached, active.pending[0], len, &mut active.lookup_at);
-                let worth = draft_length(active.agreement.chance(), MARGINAL_COST, draft.len());
+                let worth = draft_length(active.agreement.chance(), marginal, draft.len());
                 active.guess = draft.first().copied().filter(|_| worth == 0);
                 draft.truncate(if worth == 0 { 0 } else { worth.max(active.run_len) });
                 active.draft = draft;
@@ -1560,6 +1576,16 @@ mod tests {
         assert!(lookup_draft(&history, LlamaToken(7), 4, &mut at).len() <= 1);
         assert!(lookup_draft(&history, LlamaToken(7), 0, &mut at).is_empty());
         assert!(lookup_draft(&[], LlamaToken(7), 4, &mut at).is_empty());
+    }
+
+    #[test]
+    fn a_draft_costs_more_among_several_sequences() {
+        assert!((marginal_cost(1) - MARGINAL_COST).abs() < 1e-9);
+        assert!(marginal_cost(4) > 0.7 && marginal_cost(8) > marginal_cost(4));
+        assert!(marginal_cost(8) < 1.0);
+        // Copying pays alone, and needs near-certain drafts among eight.
+        assert!(draft_length(0.9, marginal_cost(1), 32) > 0);
+        assert_eq!(draft_length(0.9, marginal_cost(8), 32), 0);
     }
 
     #[test]
