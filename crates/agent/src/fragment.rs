@@ -34,7 +34,10 @@ pub(crate) fn judge(path: &str, before: &str, after: &str, task: &str) -> WholeR
     if old_outer.is_empty() {
         return WholeReply::Whole;
     }
-    let new = functions(path, after).unwrap_or_default();
+    let new = functions(path, after)
+        .filter(|found| !found.is_empty())
+        .or_else(|| lone_methods(path, after))
+        .unwrap_or_default();
     let mut missing: Vec<String> = Vec::new();
     for f in &old_outer {
         if !new.iter().any(|g| g.name == f.name) && !missing.contains(&f.name) {
@@ -55,6 +58,25 @@ pub(crate) fn judge(path: &str, before: &str, after: &str, task: &str) -> WholeR
         Some(text) => WholeReply::Completed(text),
         None => WholeReply::Whole,
     }
+}
+
+/// The methods of a JavaScript or TypeScript reply that holds only methods
+/// (`totalCents() { … }` written without its class), which do not parse as
+/// functions on their own: parsed inside a class, with their lines counted
+/// in the reply.
+fn lone_methods(path: &str, reply: &str) -> Option<Vec<FunctionSpan>> {
+    const SCRIPTS: [&str; 6] = [".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx"];
+    if !SCRIPTS.iter().any(|ext| path.ends_with(ext)) {
+        return None;
+    }
+    let wrapped = format!("class Fragment {{\n{reply}\n}}\n");
+    let lines = reply.lines().count();
+    let found: Vec<FunctionSpan> = functions(path, &wrapped)?
+        .into_iter()
+        .filter(|f| f.start >= 2 && f.end <= lines + 1)
+        .map(|f| FunctionSpan { start: f.start - 1, end: f.end - 1, ..f })
+        .collect();
+    (!found.is_empty()).then_some(found)
 }
 
 /// Whether `task` asks to remove, rename or merge one of the functions
@@ -340,6 +362,16 @@ def split(total, parts):
             panic!("expected a completed file");
         };
         assert_eq!(text, before.replace("self.0 += 2;", "self.0 += 1;"));
+    }
+
+    #[test]
+    fn a_javascript_method_written_without_its_class_replaces_its_namesake() {
+        let before = "class Cart {\n  constructor() {\n    this.lines = [];\n  }\n\n  totalCents() {\n    return 0;\n  }\n}\n\nmodule.exports = { Cart };\n";
+        let after = "  totalCents() {\n    return this.lines.length;\n  }\n";
+        let WholeReply::Completed(text) = judge("src/cart.js", before, after, "") else {
+            panic!("expected a completed file");
+        };
+        assert_eq!(text, before.replace("return 0;", "return this.lines.length;"));
     }
 
     #[test]
