@@ -20,6 +20,7 @@ RUNS=${RUNS:-3}
 if [ ! -x "$SUIT" ]; then
   cargo build --release -p suit-cli >&2
 fi
+SUIT="$(cd "$(dirname "$SUIT")" && pwd)/$(basename "$SUIT")"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -42,7 +43,7 @@ one_run() {
   find "$work/repo" -name __pycache__ -prune -exec rm -rf {} +
   local start end
   start=$(date +%s.%N)
-  (cd "$work/repo" && SUIT_HOME="$work/home" OMP_WAIT_POLICY=PASSIVE "$OLDPWD/$SUIT" run "$TASK" \
+  (cd "$work/repo" && SUIT_HOME="$work/home" OMP_WAIT_POLICY=PASSIVE "$SUIT" run "$TASK" \
     --file "$FILE" --autonomy auto --max-steps 1 --candidates 1 --max-output-tokens 48 \
     --max-reflections 0 --model "$MODEL" --json) >"$work/events.jsonl" 2>"$work/stderr" || true
   end=$(date +%s.%N)
