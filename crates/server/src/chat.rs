@@ -1,8 +1,7 @@
 //! `POST /v1/chat/completions`.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use suit_model::{ChatRequest, Constraint, Message, Role};
@@ -218,10 +217,6 @@ pub async fn chat_completions(
         model: request.model,
         dialect: Dialect::Chat,
     };
-    if request.stream.unwrap_or(false) {
-        let include_usage = request.stream_options.and_then(|o| o.include_usage).unwrap_or(false);
-        return Ok(sse::stream_response(streams, envelope, include_usage));
-    }
-    let done = sse::collect_all(streams).await?;
-    Ok(Json(envelope.complete_response(&done)).into_response())
+    let include_usage = request.stream_options.and_then(|o| o.include_usage).unwrap_or(false);
+    sse::respond(streams, envelope, request.stream.unwrap_or(false), include_usage).await
 }

@@ -140,6 +140,22 @@ pub async fn collect_all(streams: Vec<TextStream>) -> Result<Vec<Completion>, Ap
         .map_err(ApiError::from)
 }
 
+/// The reply to a generation request: streamed as server-sent events when
+/// the client asked for a stream (`include_usage` adds the usage chunk),
+/// else every choice collected into one JSON response.
+pub async fn respond(
+    streams: Vec<TextStream>,
+    envelope: Envelope,
+    stream: bool,
+    include_usage: bool,
+) -> Result<Response, ApiError> {
+    if stream {
+        return Ok(stream_response(streams, envelope, include_usage));
+    }
+    let done = collect_all(streams).await?;
+    Ok(axum::Json(envelope.complete_response(&done)).into_response())
+}
+
 /// A `text/event-stream` response: for chat, each choice's role first;
 /// then every piece of text as it comes, each choice's `finish_reason` in
 /// its last chunk, the usage chunk when `include_usage`, and `data: [DONE]`.
