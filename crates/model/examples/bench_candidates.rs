@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --release --example bench_candidates -p suit-model -- \
 //!     [--model NAME|PATH] [--threads 2] [--reps 2] [--candidates 4] [--max-tokens 400]
-//!     [--no-lookup]
+//!     [--no-lookup] [--grammar]
 //! ```
 //!
 //! Each repetition uses a prompt with a different first line, so no KV
@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde_json::json;
 use suit_model::catalog::Catalog;
 use suit_model::llama::{LlamaModel, LlamaOptions};
-use suit_model::{collect, ChatRequest, Message, Model, Sampling};
+use suit_model::{collect, ChatRequest, Constraint, Message, Model, Sampling};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -75,6 +75,9 @@ struct Args {
     max_tokens: u32,
     /// Prompt-lookup decoding (`--no-lookup` turns it off).
     lookup: bool,
+    /// Constrain every reply with the grammar `suit run` uses for a
+    /// whole-file edit (`--grammar`).
+    grammar: bool,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -85,6 +88,7 @@ fn parse_args() -> Result<Args, BoxError> {
         candidates: 4,
         max_tokens: 400,
         lookup: true,
+        grammar: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -97,6 +101,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--candidates" | "-n" => args.candidates = value()?.parse()?,
             "--max-tokens" => args.max_tokens = value()?.parse()?,
             "--no-lookup" => args.lookup = false,
+            "--grammar" => args.grammar = true,
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -106,9 +111,30 @@ fn parse_args() -> Result<Args, BoxError> {
     Ok(args)
 }
 
+/// The shape of the grammar `suit run` gives a whole-file edit of
+/// `words.py`: a plan line, the path, then the file in a fence of at most
+/// the file's lines plus the leash.
+fn whole_file_grammar() -> String {
+    let lines = SOURCE.lines().count() + 40;
+    format!(
+        "root ::= plan edit\n\
+         plan ::= \"Plan: \" [^\\n]{{1,400}} \"\\n\"\n\
+         edit ::= file \"\\n\"?\n\
+         file ::= path \"\\n```\" lang \"\\n\" body \"```\"\n\
+         path ::= \"words.py\"\n\
+         lang ::= [a-z]*\n\
+         body ::= bline{{0,{lines}}}\n\
+         bline ::= \"\\n\" | [^`\\n] rest | \"`\" bline-0-1\n\
+         bline-0-1 ::= \"\\n\" | [^`\\n] rest | \"`\" bline-0-2\n\
+         bline-0-2 ::= \"\\n\" | [^`\\n] rest\n\
+         rest ::= [^\\n]* \"\\n\"\n"
+    )
+}
+
 /// The request of candidate `i` for repetition `rep`, sampled as the loop
 /// samples its candidates.
-fn request(rep: usize, i: usize, max_tokens: u32) -> ChatRequest {
+fn request(rep: usize, i: usize, args: &Args) -> ChatRequest {
+    let max_tokens = args.max_tokens;
     let messages = vec![
         Message::system(format!(
             "Session {rep}. You are a careful software engineer. Answer with the complete new \
@@ -130,6 +156,9 @@ fn request(rep: usize, i: usize, max_tokens: u32) -> ChatRequest {
         ..Sampling::default()
     };
     r.session = Some(format!("bench-{rep}/{i}"));
+    if args.grammar {
+        r.constraint = Some(Constraint::Grammar(whole_file_grammar()));
+    }
     r
 }
 
@@ -156,7 +185,7 @@ async fn main() -> Result<(), BoxError> {
     for rep in 0..args.reps {
         // One reply (the greedy candidate alone).
         let start = Instant::now();
-        let one = collect(model.chat(request(2 * rep, 0, args.max_tokens)).await?).await?;
+        let one = collect(model.chat(request(2 * rep, 0, &args)).await?).await?;
         let secs = start.elapsed().as_secs_f64();
         one_secs.push(secs);
         one_tokens.push(one.usage.completion_tokens as f64);
@@ -171,7 +200,7 @@ async fn main() -> Result<(), BoxError> {
         let start = Instant::now();
         let mut streams = Vec::new();
         for i in 0..args.candidates {
-            streams.push(model.chat(request(2 * rep + 1, i, args.max_tokens)).await?);
+            streams.push(model.chat(request(2 * rep + 1, i, &args)).await?);
         }
         let replies = futures::future::join_all(streams.into_iter().map(collect)).await;
         let secs = start.elapsed().as_secs_f64();
@@ -205,6 +234,7 @@ async fn main() -> Result<(), BoxError> {
             "threads": args.threads,
             "candidates": args.candidates,
             "lookup": args.lookup,
+            "grammar": args.grammar,
             "reps": args.reps,
             "one": { "seconds": one_secs, "tokens": one_tokens, "tokens_per_s": n1 / t1 },
             "many": { "seconds": many_secs, "tokens": many_tokens, "tokens_per_s": nn / tn },

@@ -52,6 +52,8 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel as RawModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
 
@@ -590,12 +592,56 @@ struct Waiting {
     preempted: bool,
 }
 
+/// Picks a request's next token: its sampling chain, held to its grammar.
+///
+/// Applying a grammar to every token of a 150k-token vocabulary costs as
+/// much as the decode itself, so the token is sampled without the grammar
+/// first and only checked against it; the grammar filters the whole
+/// vocabulary only when it rejects that token (as llama.cpp's own server
+/// does). Both ways pick from the same distribution: a token the grammar
+/// allows is kept, any other is drawn again among the allowed ones.
+struct TokenSampler {
+    chain: LlamaSampler,
+    grammar: Option<LlamaSampler>,
+    /// The end-of-generation token, taken if the grammar allows nothing.
+    end: LlamaToken,
+}
+
+impl TokenSampler {
+    /// Samples and accepts the token for the logits at `idx` of the last
+    /// decoded batch.
+    fn sample(&mut self, ctx: &LlamaContext<'_>, idx: i32) -> LlamaToken {
+        let Some(grammar) = self.grammar.as_mut() else {
+            return self.chain.sample(ctx, idx);
+        };
+        let mut all = ctx.token_data_array_ith(idx);
+        self.chain.apply(&mut all);
+        let mut token = all.selected_token();
+        if let Some(t) = token {
+            let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(t, 0.0, 0.0)], false);
+            grammar.apply(&mut one);
+            if one.data[0].logit() == f32::NEG_INFINITY {
+                token = None;
+            }
+        }
+        let token = token.unwrap_or_else(|| {
+            let mut allowed = ctx.token_data_array_ith(idx);
+            grammar.apply(&mut allowed);
+            self.chain.apply(&mut allowed);
+            allowed.selected_token().unwrap_or(self.end)
+        });
+        grammar.accept(token);
+        self.chain.accept(token);
+        token
+    }
+}
+
 struct Active {
     /// Tokens to evaluate next (the rest of the prompt, or the last sample).
     pending: Vec<LlamaToken>,
     /// Index of this slot's logits in the batch just decoded.
     logits_at: Option<i32>,
-    sampler: LlamaSampler,
+    sampler: TokenSampler,
     tx: EventTx,
     sampling: Sampling,
     generated: u32,
@@ -1083,17 +1129,19 @@ impl Worker {
         &self,
         sampling: &Sampling,
         grammar: Option<&str>,
-    ) -> Result<LlamaSampler, ModelError> {
+    ) -> Result<TokenSampler, ModelError> {
+        let grammar = match grammar {
+            Some(grammar) => {
+                Some(LlamaSampler::grammar(&self.model, grammar, "root").map_err(|e| {
+                    ModelError::InvalidRequest {
+                        backend: self.name.clone(),
+                        reason: format!("invalid grammar (llama.cpp GBNF with a `root` rule): {e}"),
+                    }
+                })?)
+            }
+            None => None,
+        };
         let mut chain = Vec::new();
-        if let Some(grammar) = grammar {
-            let g = LlamaSampler::grammar(&self.model, grammar, "root").map_err(|e| {
-                ModelError::InvalidRequest {
-                    backend: self.name.clone(),
-                    reason: format!("invalid grammar (llama.cpp GBNF with a `root` rule): {e}"),
-                }
-            })?;
-            chain.push(g);
-        }
         if sampling.temperature <= 0.0 {
             chain.push(LlamaSampler::greedy());
         } else {
@@ -1103,7 +1151,11 @@ impl Worker {
             chain.push(LlamaSampler::temp(sampling.temperature));
             chain.push(LlamaSampler::dist(sampling.seed));
         }
-        Ok(LlamaSampler::chain_simple(chain))
+        Ok(TokenSampler {
+            chain: LlamaSampler::chain_simple(chain),
+            grammar,
+            end: self.model.vocab().eos(),
+        })
     }
 
     /// Frees cells until `need` more fit: idle slots first (least recently
