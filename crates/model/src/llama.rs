@@ -598,8 +598,9 @@ struct Waiting {
 /// much as the decode itself, so the token is sampled without the grammar
 /// first and only checked against it; the grammar filters the whole
 /// vocabulary only when it rejects that token (as llama.cpp's own server
-/// does). Both ways pick from the same distribution: a token the grammar
-/// allows is kept, any other is drawn again among the allowed ones.
+/// does). A token the grammar allows is kept, any other is drawn again
+/// among the allowed ones: without `top_p`, the same distribution as
+/// filtering first.
 struct TokenSampler {
     chain: LlamaSampler,
     grammar: Option<LlamaSampler>,
