@@ -799,6 +799,7 @@ impl Loop<'_> {
                 } else {
                     format!("{}/{i}", self.session_key)
                 }),
+                ..ChatRequest::default()
             };
             requests.push(request);
         }
@@ -957,7 +958,11 @@ impl Loop<'_> {
         }
         let passed = outcomes.iter().all(CheckOutcome::passed);
         let report = failing_report(&outcomes);
-        let failing = if passed { Some(0) } else { report.as_ref().map(TestReport::failing) };
+        let failing = if passed {
+            Some(0)
+        } else {
+            report.as_ref().map(|r| r.failing_since(self.report.as_ref()))
+        };
         Some(Checked { passed, failing, outcomes, report })
     }
 
@@ -1109,7 +1114,7 @@ impl Loop<'_> {
             }
             return StepResult::End(self.finish_done());
         }
-        let failing_now = self.report.as_ref().map(TestReport::failing);
+        let failing_now = self.report.as_ref().map(|r| r.failing_since(before.1.as_ref()));
         let failed: Vec<&str> =
             self.last_checks.iter().filter(|c| !c.passed()).map(|c| c.command.as_str()).collect();
         let reason = format!("`{}` failed", failed.join("`, `"));

@@ -123,6 +123,24 @@ impl TestReport {
         tests + self.errors.len()
     }
 
+    /// Tests that ran (passed and failed), when the summary says how many
+    /// passed.
+    pub fn ran(&self) -> Option<usize> {
+        let failed = self.failures.len().max(self.failed.unwrap_or(0) as usize);
+        self.passed.map(|passed| passed as usize + failed)
+    }
+
+    /// [`TestReport::failing`], measured against the report of the code
+    /// before the change: when fewer tests ran than before, the change broke
+    /// loading the tests (a syntax error makes a whole test file count as one
+    /// failure), and that is worse than any number of failing tests.
+    pub fn failing_since(&self, before: Option<&TestReport>) -> usize {
+        match (self.ran(), before.and_then(TestReport::ran)) {
+            (Some(now), Some(then)) if now < then => usize::MAX,
+            _ => self.failing(),
+        }
+    }
+
     /// A compact piece for the model: for each of at most `max_failures`
     /// failures its name, `file:line`, message, expected vs actual, and the
     /// source of the failing test up to the failing line (at most 12 lines,
@@ -1905,6 +1923,32 @@ test at test/suite.test.js:5:3
         let broken = "/tmp/tout/nd/test/broken.test.js:1: SyntaxError: Unexpected token ';'\n    const x = ;";
         assert_eq!(r.errors, [broken]);
         assert_eq!((r.passed, r.failed, r.failing()), (Some(1), Some(2), 3));
+    }
+
+    #[test]
+    fn a_change_that_stops_a_test_file_loading_is_worse_than_any_failures() {
+        let before = parse(
+            "TAP version 13\n# Subtest: total\nnot ok 1 - total\n  ---\n  location: \
+             '/tmp/proj/test/cart.test.js:7:1'\n  error: |-\n    5994 !== 5997\n  ...\n\
+             # Subtest: parse\nok 2 - parse\n  ---\n  ...\n\
+             # Subtest: format\nok 3 - format\n  ---\n  ...\n\
+             1..3\n# tests 3\n# pass 2\n# fail 1\n",
+        );
+        // src/cart.js no longer parses: its test file counts as one failing
+        // test and the tests of the other file still run.
+        let broken = parse(
+            "TAP version 13\n# /tmp/proj/src/cart.js:1\n# use strict';\n\
+             # SyntaxError: Unexpected identifier 'strict'\n\
+             # Subtest: /tmp/proj/test/cart.test.js\nnot ok 1 - /tmp/proj/test/cart.test.js\n\
+             \x20 ---\n  location: '/tmp/proj/test/cart.test.js:1:1'\n  error: 'test failed'\n  ...\n\
+             # Subtest: format\nok 2 - format\n  ---\n  ...\n\
+             1..2\n# tests 2\n# pass 1\n# fail 1\n",
+        );
+        assert_eq!((before.ran(), broken.ran()), (Some(3), Some(2)));
+        assert_eq!(broken.failing(), 1, "alone, it looks like progress");
+        assert_eq!(broken.failing_since(Some(&before)), usize::MAX);
+        assert_eq!(before.failing_since(Some(&before)), 1);
+        assert_eq!(broken.failing_since(None), 1, "nothing to compare with");
     }
 
     #[test]

@@ -277,6 +277,7 @@ impl Session {
             },
             constraint: self.constraint.clone(),
             session: Some(self.key.clone()),
+            ..ChatRequest::default()
         };
         let started = Instant::now();
         let mut stream = self.model.chat(request).await?;

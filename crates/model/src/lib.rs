@@ -36,6 +36,8 @@ pub mod router;
 mod sse;
 
 #[cfg(feature = "embedded")]
+mod fair;
+#[cfg(feature = "embedded")]
 pub mod llama;
 #[cfg(feature = "embedded")]
 mod prompt_cache;

@@ -59,9 +59,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::prompt_cache::PromptCache;
 
+use crate::fair::{Candidate, FairShare};
 use crate::{
     ChatRequest, Completion, CompletionRequest, Constraint, Embeddings, FinishReason, Message,
-    Model, ModelError, Prompt, Sampling, StreamEvent, TextStream, Usage,
+    Model, ModelError, Priority, Prompt, Sampling, StreamEvent, TextStream, Usage,
 };
 
 /// How to load and run a GGUF model in-process.
@@ -210,6 +211,7 @@ impl LlamaModel {
             stats: stats.clone(),
             model_name: model_name.clone(),
             next_cell: std::cell::Cell::new(0),
+            fair: Default::default(),
         };
         let handle = thread::Builder::new()
             .name(format!("llama-{}", options.name))
@@ -358,6 +360,7 @@ impl LlamaModel {
         sampling: Sampling,
         constraint: &Option<Constraint>,
         session: Option<String>,
+        share: Share,
     ) -> Result<TextStream, ModelError> {
         if tokens.is_empty() {
             return Err(ModelError::InvalidRequest {
@@ -376,7 +379,7 @@ impl LlamaModel {
         let grammar = self.grammar_of(constraint)?;
         let (tx, rx) = mpsc::unbounded_channel();
         self.jobs
-            .send(Job::Generate(GenerateJob { tokens, sampling, grammar, session, tx }))
+            .send(Job::Generate(GenerateJob { tokens, sampling, grammar, session, share, tx }))
             .map_err(|_| self.engine_err("the model worker has stopped"))?;
         Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
@@ -442,12 +445,14 @@ impl Model for LlamaModel {
 
     async fn chat(&self, request: ChatRequest) -> Result<TextStream, ModelError> {
         let tokens = self.chat_tokens(&request.messages)?;
-        self.generate(tokens, request.sampling, &request.constraint, request.session)
+        let share = Share { client: request.client.unwrap_or_default(), priority: request.priority };
+        self.generate(tokens, request.sampling, &request.constraint, request.session, share)
     }
 
     async fn complete(&self, request: CompletionRequest) -> Result<TextStream, ModelError> {
         let tokens = self.completion_tokens(&request.prompt)?;
-        self.generate(tokens, request.sampling, &request.constraint, request.session)
+        let share = Share { client: request.client.unwrap_or_default(), priority: request.priority };
+        self.generate(tokens, request.sampling, &request.constraint, request.session, share)
     }
 
     async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings, ModelError> {
@@ -555,7 +560,15 @@ struct GenerateJob {
     sampling: Sampling,
     grammar: Option<String>,
     session: Option<String>,
+    share: Share,
     tx: EventTx,
+}
+
+/// Whose request it is and how urgent, for the fair scheduler.
+struct Share {
+    /// The client ("" for requests that name none).
+    client: String,
+    priority: Priority,
 }
 
 /// A sequence of the KV cache and, while it serves one, the request.
@@ -645,6 +658,7 @@ struct Active {
     sampler: TokenSampler,
     tx: EventTx,
     sampling: Sampling,
+    share: Share,
     generated: u32,
     bytes: Vec<u8>,
     sent: usize,
@@ -758,6 +772,8 @@ struct Worker {
     stats: Arc<std::sync::Mutex<EngineStats>>,
     /// The id of the next cell written.
     next_cell: std::cell::Cell<u64>,
+    /// Service received per client: who is admitted next.
+    fair: std::cell::RefCell<FairShare>,
 }
 
 impl Worker {
@@ -806,7 +822,15 @@ impl Worker {
             for job in incoming {
                 match job {
                     Job::Shutdown => return,
-                    Job::Generate(job) => queue.extend(self.waiting(job)),
+                    Job::Generate(job) => {
+                        let backlogged = queue
+                            .iter()
+                            .map(|w| &w.active)
+                            .chain(slots.iter().filter_map(|s| s.active.as_ref()))
+                            .map(|a| a.share.client.as_str());
+                        self.fair.borrow_mut().arrive(&job.share.client, backlogged);
+                        queue.extend(self.waiting(job));
+                    }
                     Job::Embed(inputs, reply) => {
                         let result = self.embed(backend, model, &mut embed_ctx, &inputs);
                         let _ = reply.send(result);
@@ -829,20 +853,33 @@ impl Worker {
                 }
             }
             let ctx = gen_ctx.as_mut().expect("context was just created");
-            let mut held = VecDeque::new();
-            while let Some(w) = queue.pop_front() {
+            // Admit in fair order (see `fair`); a request waiting to share
+            // a running one's prompt is passed over this round, one that
+            // does not fit keeps its place and the others wait behind it.
+            let mut held = Vec::new();
+            loop {
+                let next = self.fair.borrow().pick(queue.iter().map(|w| Candidate {
+                    client: &w.active.share.client,
+                    priority: w.active.share.priority,
+                    preempted: w.preempted,
+                }));
+                let Some(i) = next else { break };
+                let w = queue.remove(i).expect("picked from the queue");
+                let (client, prompt) = (w.active.share.client.clone(), w.tokens.len());
+                let charge = !w.preempted;
                 clock += 1;
                 match self.admit(ctx, &mut slots, w, clock) {
+                    Ok(()) if charge => self.fair.borrow_mut().charge(&client, prompt, 0),
                     Ok(()) => {}
-                    Err(NotAdmitted::Sharing(w)) => held.push_back(*w),
+                    Err(NotAdmitted::Sharing(w)) => held.push((i, *w)),
                     Err(NotAdmitted::Full(w)) => {
-                        queue.push_front(*w);
+                        queue.insert(i, *w);
                         break;
                     }
                 }
             }
-            while let Some(w) = held.pop_back() {
-                queue.push_front(w);
+            for (i, w) in held.into_iter().rev() {
+                queue.insert(i.min(queue.len()), w);
             }
             self.step(ctx, &mut slots, &mut batch, &mut queue);
         }
@@ -869,6 +906,7 @@ impl Worker {
                 sampler,
                 tx: job.tx,
                 sampling: job.sampling,
+                share: job.share,
                 generated: 0,
                 bytes: Vec::new(),
                 sent: 0,
@@ -1409,6 +1447,7 @@ impl Worker {
         }
         active.generated += 1;
         active.usage.completion_tokens += 1;
+        self.fair.borrow_mut().charge(&active.share.client, 0, 1);
         self.stats.lock().expect("stats lock").tokens_generated += 1;
         vocab.token_to_piece_into(token, &mut active.bytes, false, None);
         if emit(active) {

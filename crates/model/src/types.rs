@@ -97,6 +97,18 @@ pub enum Constraint {
     JsonSchema(serde_json::Value),
 }
 
+/// How urgent a request is, when several wait for one model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Someone is waiting for the answer (an editor, a chat): goes first.
+    #[default]
+    Interactive,
+    /// Background work (an eval, a batch of documents): waits while
+    /// interactive requests do.
+    Batch,
+}
+
 /// A chat request: messages in, one assistant message out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
@@ -113,6 +125,14 @@ pub struct ChatRequest {
     /// call only evaluates what is new.
     #[serde(default)]
     pub session: Option<String>,
+    /// Who the request is for (an API key's name). Backends that schedule
+    /// (the embedded one) share the model fairly among clients by tokens
+    /// served; requests without a client share one anonymous account.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Interactive requests go ahead of batch work.
+    #[serde(default)]
+    pub priority: Priority,
 }
 
 impl ChatRequest {
@@ -152,6 +172,12 @@ pub struct CompletionRequest {
     /// See [`ChatRequest::session`].
     #[serde(default)]
     pub session: Option<String>,
+    /// See [`ChatRequest::client`].
+    #[serde(default)]
+    pub client: Option<String>,
+    /// See [`ChatRequest::priority`].
+    #[serde(default)]
+    pub priority: Priority,
 }
 
 impl CompletionRequest {
@@ -162,6 +188,8 @@ impl CompletionRequest {
             sampling: Sampling::default(),
             constraint: None,
             session: None,
+            client: None,
+            priority: Priority::Interactive,
         }
     }
     /// Fill the gap between `prefix` and `suffix`.
