@@ -9,13 +9,16 @@ scripts/setup.sh
 # The reference llms.txt parser, which the docs tests check suit's output with.
 python3 -c "import llms_txt" 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check "llms-txt==0.0.7"
-# The official `openai` Python client, which the server tests point at a live
-# `suit serve` (crates/server/tests/openai_client.rs), in a venv of its own.
+# The official `openai` and `anthropic` Python clients, which the server tests
+# point at a live `suit serve` (crates/server/tests/openai_client.rs and
+# anthropic_client.rs), in a venv of their own.
 venv=target/test-venv
 openai_version=3.63.0
-if ! "$venv/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$openai_version')" 2>/dev/null; then
+anthropic_version=2.17.0
+if ! "$venv/bin/python" -c "import openai, anthropic, sys; sys.exit(openai.__version__ != '$openai_version' or anthropic.__version__ != '$anthropic_version')" 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "openai==$openai_version"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "openai==$openai_version" "anthropic==$anthropic_version"
 fi
 export SUIT_TEST_PYTHON="$PWD/$venv/bin/python"
 # Tests run models in parallel on few cores: OpenMP threads that spin while

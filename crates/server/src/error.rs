@@ -1,6 +1,7 @@
 //! Errors in OpenAI's wire shape:
 //! `{"error":{"message":..,"type":..,"param":..,"code":..}}` with the HTTP
-//! status that goes with them.
+//! status that goes with them, or in Anthropic's,
+//! `{"type":"error","error":{"type":..,"message":..}}`, on `/v1/messages`.
 
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -75,9 +76,45 @@ impl ApiError {
             }
         })
     }
+
+    /// Anthropic's error type for this error's status (see
+    /// <https://docs.claude.com/en/api/errors>): 503, a model that cannot
+    /// answer now, is `overloaded_error`, which clients retry.
+    pub fn anthropic_kind(&self) -> &'static str {
+        match self.status.as_u16() {
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 | 529 => "overloaded_error",
+            400..=499 => "invalid_request_error",
+            _ => "api_error",
+        }
+    }
+
+    /// The JSON body in Anthropic's shape,
+    /// `{"type":"error","error":{"type":..,"message":..}}`. That shape has
+    /// no `param`, so the message names the field at fault, as Anthropic's
+    /// do (`messages.0.content.1.type: …`).
+    pub fn anthropic_body(&self) -> serde_json::Value {
+        let message = match &self.param {
+            Some(param) if !self.message.contains(param.as_str()) => {
+                format!("{param}: {}", self.message)
+            }
+            _ => self.message.clone(),
+        };
+        serde_json::json!({
+            "type": "error",
+            "error": { "type": self.anthropic_kind(), "message": message },
+        })
+    }
 }
 
 impl IntoResponse for ApiError {
+    /// The answer in OpenAI's shape. The error itself rides along in the
+    /// response's extensions, so a route of another dialect can answer it
+    /// in its own shape (see `messages::anthropic_errors`).
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
@@ -85,6 +122,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
+        response.extensions_mut().insert(self);
         response
     }
 }
@@ -126,7 +164,8 @@ pub async fn unknown_route(method: Method, uri: Uri) -> ApiError {
         status: StatusCode::NOT_FOUND,
         message: format!(
             "Invalid URL ({method} {}): this server answers GET /healthz, GET /v1/models, \
-             POST /v1/chat/completions, POST /v1/completions and POST /v1/embeddings.",
+             POST /v1/chat/completions, POST /v1/completions, POST /v1/embeddings and \
+             POST /v1/messages.",
             uri.path()
         ),
         kind: "invalid_request_error",

@@ -7,6 +7,8 @@
 //! `POST /v1/completions` (with `suffix` for fill-in-the-middle) and
 //! `POST /v1/embeddings`. Every error is in OpenAI's shape,
 //! `{"error":{"message","type","param","code"}}`, with its HTTP status.
+//! `POST /v1/messages` speaks Anthropic's Messages API (streaming and not)
+//! for Anthropic's clients, its errors in Anthropic's shape.
 //!
 //! ```no_run
 //! # async fn demo(model: std::sync::Arc<dyn suit_model::Model>) -> Result<(), suit_server::ServeError> {
@@ -25,6 +27,7 @@ mod embeddings;
 mod error;
 mod extract;
 mod ids;
+mod messages;
 mod params;
 mod sse;
 
@@ -150,12 +153,15 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/completions", post(completions::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/messages", post(messages::messages))
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             auth::Keys::new(config.api_key),
             auth::require_key,
         ))
+        // Outside the key check, so its 401 comes in Anthropic's shape there too.
+        .layer(axum::middleware::from_fn(messages::anthropic_errors))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .with_state(state);
     Router::new().route("/healthz", get(healthz)).merge(api)

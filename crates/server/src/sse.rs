@@ -1,5 +1,6 @@
 //! What chat and text completions share: running `n` generations together,
-//! the `usage` object, and streaming them as server-sent events.
+//! the `usage` object, and streaming them as server-sent events (the event
+//! framing and the streamed response also serve `/v1/messages`).
 //!
 //! A streamed body owns the model's streams. When the client goes away,
 //! hyper drops the body at its next write, which drops the streams, and
@@ -11,7 +12,7 @@ use std::convert::Infallible;
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures::stream::{self, SelectAll, StreamExt};
+use futures::stream::{self, SelectAll, Stream, StreamExt};
 use futures::Future;
 use serde_json::{json, Value};
 use suit_model::{Completion, FinishReason, ModelError, StreamEvent, TextStream, Usage};
@@ -190,13 +191,19 @@ pub fn stream_response(
         usage: Usage::default(),
         ended: false,
     };
-    let body = stream::unfold(state, |mut state| async move {
+    event_stream(stream::unfold(state, |mut state| async move {
         let bytes = state.next_bytes().await?;
-        Some((Ok::<_, Infallible>(bytes), state))
-    });
+        Some((bytes, state))
+    }))
+}
+
+/// A `text/event-stream` response sending `events` as they come. The body
+/// owns the stream: when the client goes away it is dropped, and with it
+/// whatever the stream owns (the model's streams, which stop their decode).
+pub fn event_stream(events: impl Stream<Item = Bytes> + Send + 'static) -> Response {
     (
         [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")],
-        Body::from_stream(body),
+        Body::from_stream(events.map(Ok::<_, Infallible>)),
     )
         .into_response()
 }
@@ -283,4 +290,10 @@ impl Streaming {
 /// One `data: …` event.
 fn event(value: &Value) -> Bytes {
     Bytes::from(format!("data: {value}\n\n"))
+}
+
+/// One named event, `event: NAME` then `data: …` (the form of Anthropic's
+/// streams).
+pub fn named_event(name: &str, value: &Value) -> Bytes {
+    Bytes::from(format!("event: {name}\ndata: {value}\n\n"))
 }
