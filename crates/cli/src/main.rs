@@ -5,6 +5,7 @@ mod agent_cmd;
 mod config;
 mod docs_cmd;
 mod ingest_cmd;
+mod keys_cmd;
 mod models;
 mod review;
 mod serve_cmd;
@@ -54,6 +55,9 @@ enum Command {
     /// Serve the chat model over an OpenAI-compatible HTTP API
     /// (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models).
     Serve(serve_cmd::ServeArgs),
+    /// Named API keys for `suit serve`: add (prints the secret once), list,
+    /// set limits, rm.
+    Keys(keys_cmd::KeysArgs),
     /// Turn a repository (a folder or a git URL) into one text an LLM can read.
     Ingest(ingest_cmd::IngestArgs),
     /// Convert HTML (a file, a folder or a URL) to markdown.
@@ -132,6 +136,7 @@ fn run_sync(
         Command::Undo(args) => steps::undo(args),
         Command::Memory { command } => steps::memory(command),
         Command::Config => config::show(config),
+        Command::Keys(args) => keys_cmd::run(args),
         other => return Err(Box::new(other)),
     })
 }

@@ -1,8 +1,9 @@
 //! `suit serve`: the chat role's model behind an OpenAI-compatible HTTP API,
 //! with the embed role's model for `/v1/embeddings`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,6 +11,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use suit_model::{BackendKind, Model, Task};
 use suit_server::{check_exposure, Served, ServedModels, ServerConfig};
+use suit_store::ApiKeys;
+
+use crate::keys_cmd::keys_path;
 
 use crate::talk::{route, Routed};
 
@@ -20,10 +24,17 @@ pub struct ServeArgs {
     /// (127.0.0.1, ::1) are allowed.
     #[arg(long, default_value = "127.0.0.1:8377")]
     addr: SocketAddr,
-    /// Require this key from clients (`Authorization: Bearer KEY` or
-    /// `x-api-key: KEY`); needed to listen on a non-loopback address.
+    /// The admin key: clients may send it (`Authorization: Bearer KEY` or
+    /// `x-api-key: KEY`) without limits, and it reads every key's usage.
+    /// A key (this or one from `suit keys add`) is needed to listen on a
+    /// non-loopback address.
     #[arg(long, env = "SUIT_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// The key store of `suit keys` (default: $SUIT_HOME/keys.db, else
+    /// keys.db in the user data directory's `suit` folder). When it holds
+    /// keys, clients must send one of them.
+    #[arg(long, env = "SUIT_KEYS", value_name = "PATH")]
+    keys: Option<PathBuf>,
     /// Model to serve: a catalog name (see `suit models list`), a .gguf path,
     /// an http(s) URL of a GGUF, or a remote model id for HTTP backends.
     #[arg(long, short)]
@@ -36,7 +47,12 @@ pub struct ServeArgs {
 /// Runs `suit serve` until Ctrl-C.
 pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCode> {
     let api_key = args.api_key.filter(|k| !k.is_empty());
-    check_exposure(args.addr, api_key.is_some())?;
+    let keys = open_keys(args.keys.as_deref())?;
+    let stored = match &keys {
+        Some(keys) => keys.list(false)?.len(),
+        None => 0,
+    };
+    check_exposure(args.addr, api_key.is_some() || stored > 0)?;
     let routed = route(config_file, args.backend.as_deref(), args.model.as_deref(), Task::Chat)?;
     let (backend_name, backend) = &routed.first;
     let model: Arc<dyn Model> = Arc::new(routed.model.clone());
@@ -52,17 +68,22 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
     generation.aliases = vec![backend.model.clone(), backend_name.clone()];
     let embeddings = embedding_model(&routed);
     let models = ServedModels { generation, embeddings };
-    let config = ServerConfig { api_key, ..ServerConfig::default() };
+    let prices: BTreeMap<_, _> =
+        routed.config.backends.iter().map(|(name, b)| (name.clone(), b.prices())).collect();
+    let config = ServerConfig { api_key, keys, prices, ..ServerConfig::default() };
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
         format!(
             "cannot listen on {}\n  fix: pick a free port with --addr (another server may be using it)",
             args.addr
         )
     })?;
-    let access = if config.api_key.is_some() {
-        "clients must send the API key"
-    } else {
-        "loopback only, no API key"
+    let access = match (config.api_key.is_some(), stored) {
+        (false, 0) => "loopback only, no API key".to_string(),
+        (true, 0) => "clients must send the API key".to_string(),
+        (admin, n) => format!(
+            "clients must send one of the {n} key(s) of `suit keys list`{}",
+            if admin { " or the --api-key key" } else { "" }
+        ),
     };
     let embedder =
         models.embeddings.as_ref().map_or(String::new(), |e| format!(", embeddings by `{}`", e.id));
@@ -77,6 +98,25 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
     };
     suit_server::serve(listener, models, config, shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The key store, when its file exists (it is created by `suit keys add`,
+/// never by the server).
+fn open_keys(explicit: Option<&Path>) -> Result<Option<Arc<ApiKeys>>> {
+    let path = keys_path(explicit)?;
+    if !path.exists() {
+        if explicit.is_some_and(|p| !p.as_os_str().is_empty()) {
+            anyhow::bail!(
+                "the key store {} does not exist\n  fix: add a key there first (`suit keys add NAME --keys {}`), or check the path",
+                path.display(),
+                path.display()
+            );
+        }
+        return Ok(None);
+    }
+    let keys = ApiKeys::open(&path)
+        .with_context(|| format!("cannot open the key store {}", path.display()))?;
+    Ok(Some(Arc::new(keys)))
 }
 
 /// The embed role's model, when its chain starts with another backend than

@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::params::{generation_model, SamplingFields, Stop, StreamOptions};
 use crate::sse::{self, Dialect, Envelope};
+use crate::usage::Caller;
 use crate::{ids, AppState};
 
 /// The request body of `/v1/chat/completions` (fields suit does not use
@@ -187,6 +188,7 @@ fn text_of_parts(parts: Vec<ContentPart>, message: usize) -> Result<String, ApiE
 /// `POST /v1/chat/completions`.
 pub async fn chat_completions(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<ChatCompletionRequest>,
 ) -> Result<Response, ApiError> {
     let model = generation_model(&state, &request.model)?;
@@ -207,10 +209,11 @@ pub async fn chat_completions(
             messages: messages.clone(),
             sampling,
             constraint: constraint.clone(),
-            session: None,
+            ..ChatRequest::default()
         })
     });
     let streams = sse::open_all(jobs.collect()).await?;
+    let streams = caller.metered(streams, &state.models.generation, &messages);
     let envelope = Envelope {
         id: ids::response_id("chatcmpl"),
         created: ids::unix_now(),

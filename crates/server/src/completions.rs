@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::params::{generation_model, SamplingFields, Stop, StreamOptions};
 use crate::sse::{self, Dialect, Envelope};
+use crate::usage::Caller;
 use crate::{ids, AppState};
 
 /// The request body of `/v1/completions` (fields suit does not use are ignored).
@@ -82,6 +83,7 @@ impl PromptField {
 /// `POST /v1/completions`.
 pub async fn completions(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<TextCompletionRequest>,
 ) -> Result<Response, ApiError> {
     let model = generation_model(&state, &request.model)?;
@@ -96,10 +98,11 @@ pub async fn completions(
             prompt: prompt.clone(),
             sampling,
             constraint: None,
-            session: None,
+            ..CompletionRequest::text("")
         })
     });
     let streams = sse::open_all(jobs.collect()).await?;
+    let streams = caller.metered(streams, &state.models.generation, &prompt);
     let envelope = Envelope {
         id: ids::response_id("cmpl"),
         created: ids::unix_now(),

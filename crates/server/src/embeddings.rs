@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::params::embedding_model;
+use crate::usage::Caller;
 use crate::AppState;
 
 /// Most inputs one request may embed.
@@ -40,6 +41,7 @@ enum Input {
 /// `POST /v1/embeddings`.
 pub async fn embeddings(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<EmbeddingsRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let model = embedding_model(&state, &request.model)?;
@@ -77,6 +79,7 @@ pub async fn embeddings(
         }
     };
     let embedded = model.embed(inputs).await?;
+    caller.record_embeddings(state.models.embedder(), &embedded.usage);
     let data: Vec<Value> = embedded
         .vectors
         .iter()

@@ -10,6 +10,11 @@
 //! `POST /v1/messages` speaks Anthropic's Messages API (streaming and not)
 //! for Anthropic's clients, its errors in Anthropic's shape.
 //!
+//! Keys: the admin key ([`ServerConfig::api_key`]) and the named keys of
+//! the key store ([`ServerConfig::keys`], `suit keys`), each with limits
+//! (total tokens, total cost, requests per minute) and its usage recorded;
+//! `GET /v1/usage` shows a key its own usage, and the admin every key's.
+//!
 //! ```no_run
 //! # async fn demo(model: std::sync::Arc<dyn suit_model::Model>) -> Result<(), suit_server::ServeError> {
 //! use suit_server::{serve, Served, ServedModels, ServerConfig};
@@ -30,7 +35,9 @@ mod ids;
 mod messages;
 mod params;
 mod sse;
+mod usage;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,7 +45,8 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
-use suit_model::Model;
+use suit_model::{Model, Prices};
+use suit_store::ApiKeys;
 
 pub use error::ApiError;
 
@@ -93,17 +101,27 @@ impl ServedModels {
 /// Who may use the server, and how much it reads.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The key requests must present (`Authorization: Bearer KEY` or
-    /// `x-api-key: KEY`); `None` lets every request in.
+    /// The admin key (`Authorization: Bearer KEY` or `x-api-key: KEY`): it
+    /// passes without limits and reads every key's usage at `/v1/usage`.
+    /// With neither it nor stored keys every request is let in.
     pub api_key: Option<String>,
+    /// The named keys (`suit keys`). Once the store holds a key, every
+    /// request must present one of them (or `api_key`); each key's limits
+    /// are enforced and its usage recorded.
+    pub keys: Option<Arc<ApiKeys>>,
+    /// USD per million tokens by backend name, to cost the keys' usage: a
+    /// reply at the backend that served it; embeddings, and a reply cut
+    /// short, at the backend the served model's id or an alias names.
+    /// Backends not listed cost nothing.
+    pub prices: BTreeMap<String, Prices>,
     /// Largest request body in bytes; larger ones get 413.
     pub body_limit: usize,
 }
 
 impl Default for ServerConfig {
-    /// No key, the default body limit.
+    /// No key, no key store, no prices, the default body limit.
     fn default() -> Self {
-        Self { api_key: None, body_limit: DEFAULT_BODY_LIMIT }
+        Self { api_key: None, keys: None, prices: BTreeMap::new(), body_limit: DEFAULT_BODY_LIMIT }
     }
 }
 
@@ -111,11 +129,14 @@ impl Default for ServerConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address is reachable from other machines and no key is set.
-    #[error("refusing to serve on {addr} without an API key: that address is reachable from other machines, and anyone who reaches it could use the model\n  fix: pass --api-key KEY (or set SUIT_API_KEY), or bind a loopback address such as 127.0.0.1:8377")]
+    #[error("refusing to serve on {addr} without an API key: that address is reachable from other machines, and anyone who reaches it could use the model\n  fix: add a key with `suit keys add NAME`, or pass --api-key KEY (or set SUIT_API_KEY), or bind a loopback address such as 127.0.0.1:8377")]
     ExposedWithoutKey {
         /// The address asked for.
         addr: SocketAddr,
     },
+    /// The key store could not be read.
+    #[error("cannot read the API key store: {0}")]
+    Keys(#[from] suit_store::Error),
     /// The listener failed.
     #[error("the server on {addr} failed: {source}")]
     Io {
@@ -127,8 +148,8 @@ pub enum ServeError {
     },
 }
 
-/// Checks the loopback rule: without a key, only loopback addresses
-/// (127.0.0.0/8, ::1) may be served.
+/// Checks the loopback rule: without a key (the admin key, or stored
+/// keys), only loopback addresses (127.0.0.0/8, ::1) may be served.
 pub fn check_exposure(addr: SocketAddr, has_key: bool) -> Result<(), ServeError> {
     if has_key || addr.ip().is_loopback() {
         Ok(())
@@ -153,11 +174,15 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/completions", post(completions::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/usage", get(usage::usage))
         .route("/v1/messages", post(messages::messages))
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            auth::Keys::new(config.api_key),
+            auth::Gate::new(
+                config.api_key,
+                Arc::new(usage::Accounts::new(config.keys, config.prices)),
+            ),
             auth::require_key,
         ))
         // Outside the key check, so its 401 comes in Anthropic's shape there too.
@@ -169,7 +194,7 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then lets
 /// requests in flight finish. Refuses a non-loopback listener without a key
-/// (see [`check_exposure`]).
+/// (the admin key or a stored one; see [`check_exposure`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     models: ServedModels,
@@ -179,7 +204,11 @@ pub async fn serve(
     let addr = listener
         .local_addr()
         .map_err(|source| ServeError::Io { addr: "the listener".into(), source })?;
-    check_exposure(addr, config.api_key.is_some())?;
+    let has_keys = match &config.keys {
+        Some(keys) => keys.has_keys()?,
+        None => false,
+    };
+    check_exposure(addr, config.api_key.is_some() || has_keys)?;
     axum::serve(listener, router(models, config))
         .with_graceful_shutdown(shutdown)
         .await

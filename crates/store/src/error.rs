@@ -149,6 +149,55 @@ pub enum Error {
         /// The database file or repository it was looked up for.
         path: PathBuf,
     },
+    /// `suit keys add` with a name an active key already has.
+    #[error("an API key named `{name}` already exists in {path}\n  fix: pick another name, or remove the old key first (`suit keys rm {name}`)")]
+    KeyExists {
+        /// The name asked for.
+        name: String,
+        /// The key store.
+        path: PathBuf,
+    },
+    /// No active key has this name.
+    #[error("no API key named `{name}` in {path}; {}\n  fix: use one of the names `suit keys list` shows", existing_keys(existing))]
+    KeyNotFound {
+        /// The name asked for.
+        name: String,
+        /// The names of the active keys.
+        existing: Vec<String>,
+        /// The key store.
+        path: PathBuf,
+    },
+    /// A key name that is empty, too long or has characters other than
+    /// letters, digits, `-`, `_` and `.`.
+    #[error("invalid API key name `{name}`: {reason}\n  fix: use 1 to 64 letters, digits, `-`, `_` or `.` (for example `ci-bot`)")]
+    InvalidKeyName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A key limit that is zero, negative or not a number.
+    #[error("invalid API key limit {limit} = {value}: {reason}\n  fix: give a positive number, or leave the limit out for none")]
+    InvalidKeyLimit {
+        /// `max_tokens`, `max_cost` or `rpm`.
+        limit: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The operating system gave no random bytes for a new key's secret.
+    #[error("cannot make a secret for the new API key: the operating system's random source failed ({0})\n  fix: retry; if it keeps failing, check that /dev/urandom (or the platform's equivalent) is available")]
+    Random(String),
+}
+
+/// "the keys are: a, b", or that there are none.
+fn existing_keys(names: &[String]) -> String {
+    if names.is_empty() {
+        "there are no keys (add one with `suit keys add NAME`)".to_string()
+    } else {
+        format!("the keys are: {}", names.join(", "))
+    }
 }
 
 impl Error {

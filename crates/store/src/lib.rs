@@ -8,6 +8,9 @@
 //!   checkpoint, written atomically; nothing is ever left half-written, and
 //!   [`Workspace::undo`] restores the exact previous bytes.
 //! - [`write_atomic`] and [`remove_file`]: crash-safe single-file writes.
+//! - [`ApiKeys`]: the named API keys of `suit serve`, stored as SHA-256
+//!   hashes, with their limits and usage (a user-level database, not a
+//!   repository's).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -35,6 +38,7 @@
 
 mod error;
 mod fsutil;
+mod keys;
 mod paths;
 mod sqlite;
 mod store;
@@ -42,6 +46,7 @@ mod workspace;
 
 pub use error::{Error, PathError, Result};
 pub use fsutil::{is_special, remove_file, write_atomic};
+pub use keys::{ApiKey, ApiKeys, KeyLimits, KeyUsage, Quota, Secret, KEY_PREFIX};
 pub use paths::check_relative_path;
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use store::{

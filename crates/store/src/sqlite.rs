@@ -17,7 +17,7 @@ const APPLICATION_ID: i64 = 0x5355_4954;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sessions, journal, memories, blobs, checkpoints, baselines.
     r#"
     CREATE TABLE sessions (
@@ -88,6 +88,29 @@ const MIGRATIONS: &[&str] = &[
         head TEXT,
         status TEXT NOT NULL,
         stash TEXT
+    );
+    "#,
+    // 2: API keys of `suit serve` (the secret's sha256, never the secret),
+    // their limits, and their usage.
+    r#"
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        secret_sha256 BLOB NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL,
+        revoked_ms INTEGER,
+        max_tokens INTEGER,
+        max_cost_usd REAL,
+        rpm INTEGER
+    );
+    CREATE UNIQUE INDEX api_keys_active_name ON api_keys(name) WHERE revoked_ms IS NULL;
+    CREATE TABLE api_key_usage (
+        key_id INTEGER PRIMARY KEY REFERENCES api_keys(id),
+        requests INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        last_used_ms INTEGER
     );
     "#,
 ];
@@ -191,7 +214,7 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T> {
@@ -204,7 +227,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let conn = self.lock();
         f(&conn).map_err(|e| map_err(&self.path, e))
     }
