@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// Serve only this configured backend (no failover), e.g. `local`.
     #[arg(long, short)]
     backend: Option<String>,
+    /// Most requests for the model in flight, decoding or waiting; one more
+    /// gets 429 with `Retry-After`.
+    #[arg(long, default_value_t = suit_server::DEFAULT_MAX_IN_FLIGHT, value_name = "N")]
+    max_queue: usize,
 }
 
 /// Runs `suit serve` until Ctrl-C.
@@ -70,7 +74,20 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
     let models = ServedModels { generation, embeddings };
     let prices: BTreeMap<_, _> =
         routed.config.backends.iter().map(|(name, b)| (name.clone(), b.prices())).collect();
-    let config = ServerConfig { api_key, keys, prices, ..ServerConfig::default() };
+    // The embedded engine decodes `parallel` sequences together (4 unless
+    // configured); an HTTP backend's own queue is out of sight: count 1.
+    let slots = match backend.kind {
+        BackendKind::Embedded => backend.parallel.unwrap_or(4) as usize,
+        _ => 1,
+    };
+    let config = ServerConfig {
+        api_key,
+        keys,
+        prices,
+        max_in_flight: args.max_queue,
+        slots,
+        ..ServerConfig::default()
+    };
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
         format!(
             "cannot listen on {}\n  fix: pick a free port with --addr (another server may be using it)",

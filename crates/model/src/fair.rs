@@ -95,16 +95,16 @@ impl FairShare {
 mod tests {
     use super::*;
 
-/// Jain's fairness index of the shares `xs`: 1 when all are equal, 1/n
-/// when one client gets everything.
-fn jain_index(xs: &[f64]) -> f64 {
-    let sum: f64 = xs.iter().sum();
-    let squares: f64 = xs.iter().map(|x| x * x).sum();
-    if squares == 0.0 {
-        return 1.0;
+    /// Jain's fairness index of the shares `xs`: 1 when all are equal, 1/n
+    /// when one client gets everything.
+    fn jain_index(xs: &[f64]) -> f64 {
+        let sum: f64 = xs.iter().sum();
+        let squares: f64 = xs.iter().map(|x| x * x).sum();
+        if squares == 0.0 {
+            return 1.0;
+        }
+        sum * sum / (xs.len() as f64 * squares)
     }
-    sum * sum / (xs.len() as f64 * squares)
-}
 
     fn interactive(client: &str) -> Candidate<'_> {
         Candidate { client, priority: Priority::Interactive, preempted: false }
@@ -130,7 +130,8 @@ fn jain_index(xs: &[f64]) -> f64 {
         let mut running: Vec<(&str, usize)> = Vec::new();
         for _step in 0..3000 {
             while running.len() < slots && !queue.is_empty() {
-                let i = if fifo { 0 } else { fair.pick(queue.iter().map(|c| interactive(c))).unwrap() };
+                let i =
+                    if fifo { 0 } else { fair.pick(queue.iter().map(|c| interactive(c))).unwrap() };
                 let client = queue.remove(i);
                 fair.charge(client, 100, 0);
                 running.push((client, 64));

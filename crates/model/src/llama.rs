@@ -445,13 +445,15 @@ impl Model for LlamaModel {
 
     async fn chat(&self, request: ChatRequest) -> Result<TextStream, ModelError> {
         let tokens = self.chat_tokens(&request.messages)?;
-        let share = Share { client: request.client.unwrap_or_default(), priority: request.priority };
+        let share =
+            Share { client: request.client.unwrap_or_default(), priority: request.priority };
         self.generate(tokens, request.sampling, &request.constraint, request.session, share)
     }
 
     async fn complete(&self, request: CompletionRequest) -> Result<TextStream, ModelError> {
         let tokens = self.completion_tokens(&request.prompt)?;
-        let share = Share { client: request.client.unwrap_or_default(), priority: request.priority };
+        let share =
+            Share { client: request.client.unwrap_or_default(), priority: request.priority };
         self.generate(tokens, request.sampling, &request.constraint, request.session, share)
     }
 

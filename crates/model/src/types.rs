@@ -98,7 +98,9 @@ pub enum Constraint {
 }
 
 /// How urgent a request is, when several wait for one model.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// Someone is waiting for the answer (an editor, a chat): goes first.

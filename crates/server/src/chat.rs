@@ -8,7 +8,7 @@ use suit_model::{ChatRequest, Constraint, Message, Role};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::params::{generation_model, SamplingFields, Stop, StreamOptions};
+use crate::params::{generation_model, priority, SamplingFields, Stop, StreamOptions};
 use crate::sse::{self, Dialect, Envelope};
 use crate::usage::Caller;
 use crate::{ids, AppState};
@@ -37,6 +37,9 @@ pub struct ChatCompletionRequest {
     stream: Option<bool>,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
+    /// `flex` marks batch work, which waits while interactive requests do.
+    #[serde(default)]
+    service_tier: Option<String>,
     #[serde(default)]
     response_format: Option<ResponseFormat>,
     #[serde(default)]
@@ -209,6 +212,8 @@ pub async fn chat_completions(
             messages: messages.clone(),
             sampling,
             constraint: constraint.clone(),
+            client: caller.client(),
+            priority: priority(request.service_tier.as_deref()),
             ..ChatRequest::default()
         })
     });

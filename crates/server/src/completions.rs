@@ -8,7 +8,7 @@ use suit_model::{CompletionRequest, Prompt};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::params::{generation_model, SamplingFields, Stop, StreamOptions};
+use crate::params::{generation_model, priority, SamplingFields, Stop, StreamOptions};
 use crate::sse::{self, Dialect, Envelope};
 use crate::usage::Caller;
 use crate::{ids, AppState};
@@ -36,6 +36,9 @@ pub struct TextCompletionRequest {
     stream: Option<bool>,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
+    /// `flex` marks batch work, which waits while interactive requests do.
+    #[serde(default)]
+    service_tier: Option<String>,
 }
 
 impl TextCompletionRequest {
@@ -98,6 +101,8 @@ pub async fn completions(
             prompt: prompt.clone(),
             sampling,
             constraint: None,
+            client: caller.client(),
+            priority: priority(request.service_tier.as_deref()),
             ..CompletionRequest::text("")
         })
     });

@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod admission;
 mod auth;
 mod chat;
 mod completions;
@@ -33,6 +34,7 @@ mod error;
 mod extract;
 mod ids;
 mod messages;
+mod metrics;
 mod params;
 mod sse;
 mod usage;
@@ -116,12 +118,28 @@ pub struct ServerConfig {
     pub prices: BTreeMap<String, Prices>,
     /// Largest request body in bytes; larger ones get 413.
     pub body_limit: usize,
+    /// Most requests for the model in flight (decoding or waiting); one
+    /// more gets 429 with `Retry-After`.
+    pub max_in_flight: usize,
+    /// Requests the model decodes at once (its parallel sequences), to
+    /// estimate `Retry-After`.
+    pub slots: usize,
 }
+
+/// The default of [`ServerConfig::max_in_flight`].
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
 impl Default for ServerConfig {
     /// No key, no key store, no prices, the default body limit.
     fn default() -> Self {
-        Self { api_key: None, keys: None, prices: BTreeMap::new(), body_limit: DEFAULT_BODY_LIMIT }
+        Self {
+            api_key: None,
+            keys: None,
+            prices: BTreeMap::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            slots: 1,
+        }
     }
 }
 
@@ -169,19 +187,27 @@ struct AppState {
 /// The server's routes, ready to be served by `axum::serve`.
 pub fn router(models: ServedModels, config: ServerConfig) -> Router {
     let state = AppState { models: Arc::new(models), started: ids::unix_now() };
-    let api = Router::new()
-        .route("/v1/models", get(list_models))
+    let metrics = Arc::new(metrics::Metrics::default());
+    let admission =
+        Arc::new(admission::Admission::new(config.max_in_flight, config.slots, metrics.clone()));
+    // The routes that use the model wait in one bounded queue.
+    let model_routes = Router::new()
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/completions", post(completions::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
-        .route("/v1/usage", get(usage::usage))
         .route("/v1/messages", post(messages::messages))
+        .route_layer(axum::middleware::from_fn_with_state(admission, admission::admit));
+    let api = Router::new()
+        .route("/v1/models", get(list_models))
+        .route("/v1/usage", get(usage::usage))
+        .route("/metrics", get(metrics::metrics).with_state(metrics.clone()))
+        .merge(model_routes)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             auth::Gate::new(
                 config.api_key,
-                Arc::new(usage::Accounts::new(config.keys, config.prices)),
+                Arc::new(usage::Accounts::new(config.keys, config.prices, metrics.clone())),
             ),
             auth::require_key,
         ))

@@ -59,6 +59,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::params::{generation_model, SamplingFields};
 use crate::sse::{self, named_event};
+use crate::usage::{Caller, PromptText};
 use crate::{ids, AppState};
 
 /// The path of the Messages API.
@@ -197,6 +198,7 @@ fn conversation(system: Option<Content>, wire: Vec<WireMessage>) -> Result<Vec<M
 /// `POST /v1/messages`.
 pub async fn messages(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<MessagesRequest>,
 ) -> Result<Response, ApiError> {
     let model = generation_model(&state, &request.model)?;
@@ -233,12 +235,23 @@ pub async fn messages(
     let stops: Vec<String> =
         request.stop_sequences.unwrap_or_default().into_iter().filter(|s| !s.is_empty()).collect();
     let messages = conversation(request.system, request.messages)?;
-    let prompt_text = messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
     let stream = model
-        .chat(ChatRequest { messages, sampling, ..ChatRequest::default() })
+        .chat(ChatRequest {
+            messages: messages.clone(),
+            sampling,
+            client: caller.client(),
+            ..ChatRequest::default()
+        })
         .await
         .map_err(ApiError::from)?;
-    let reply = Reply::new(stream, stops, model, prompt_text);
+    let Some(stream) = caller.metered(vec![stream], &state.models.generation, &messages).pop()
+    else {
+        return Err(ApiError::from(ModelError::Protocol {
+            backend: "stream".into(),
+            reason: "the metered stream went missing".into(),
+        }));
+    };
+    let reply = Reply::new(stream, stops, model, messages.text());
     let head = Head { id: format!("msg_{:016x}", ids::random_u64()), model: request.model };
     if request.stream.unwrap_or(false) {
         Ok(stream_reply(reply, head))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use suit_model::{Model, Sampling};
+use suit_model::{Model, Priority, Sampling};
 
 use crate::error::ApiError;
 use crate::{ids, AppState};
@@ -110,6 +110,15 @@ impl SamplingFields {
                 max_tokens,
             })
             .collect())
+    }
+}
+
+/// The priority OpenAI's `service_tier` asks for: `flex` (cheaper, slower
+/// processing) is batch work, anything else interactive.
+pub fn priority(service_tier: Option<&str>) -> Priority {
+    match service_tier {
+        Some("flex") => Priority::Batch,
+        _ => Priority::Interactive,
     }
 }
 

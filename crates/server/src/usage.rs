@@ -24,6 +24,7 @@ use suit_model::{Message, Prices, Prompt, StreamEvent, TextStream, Usage};
 use suit_store::{ApiKey, ApiKeys, KeyUsage};
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::Served;
 
 /// What recording needs: the key store and the prices.
@@ -33,12 +34,19 @@ pub struct Accounts {
     pub keys: Option<Arc<ApiKeys>>,
     /// USD per million tokens, by backend name.
     prices: BTreeMap<String, Prices>,
+    /// Where tokens are counted for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 impl Accounts {
-    /// The key store `keys` (if any), costing usage at `prices`.
-    pub fn new(keys: Option<Arc<ApiKeys>>, prices: BTreeMap<String, Prices>) -> Self {
-        Self { keys, prices }
+    /// The key store `keys` (if any), costing usage at `prices`, counting
+    /// tokens into `metrics`.
+    pub fn new(
+        keys: Option<Arc<ApiKeys>>,
+        prices: BTreeMap<String, Prices>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self { keys, prices, metrics }
     }
 
     /// The prices of `backend` when it is known and priced, else of the
@@ -80,6 +88,15 @@ impl Caller {
         Self { who, accounts }
     }
 
+    /// The client the model shares its time by: the key's name, or `None`
+    /// (one shared account) for the admin key and open servers.
+    pub fn client(&self) -> Option<String> {
+        match &self.who {
+            Who::Key(key) => Some(key.name.clone()),
+            Who::Open | Who::Admin => None,
+        }
+    }
+
     /// The named key usage is recorded for, with the store.
     fn recorded_key(&self) -> Option<(i64, &Arc<ApiKeys>)> {
         match (&self.who, &self.accounts.keys) {
@@ -89,18 +106,16 @@ impl Caller {
     }
 
     /// The streams of one request's choices, metered: when every choice has
-    /// its result (or the streams are dropped), what they used is recorded
-    /// for the caller's key. `served` is the model they come from and
-    /// `prompt` the prompt (counted only if no choice finishes).
+    /// its result (or the streams are dropped), what they used is counted
+    /// for `/metrics` and recorded for the caller's key. `served` is the
+    /// model they come from and `prompt` the prompt (counted only if no
+    /// choice finishes).
     pub fn metered(
         &self,
         streams: Vec<TextStream>,
         served: &Served,
         prompt: &impl PromptText,
     ) -> Vec<TextStream> {
-        if self.recorded_key().is_none() {
-            return streams;
-        }
         let tally = Arc::new(Mutex::new(Tally {
             caller: self.clone(),
             served: served.clone(),
@@ -125,6 +140,11 @@ impl Caller {
 
     /// The one place usage is written: one request, its tokens and cost.
     fn record(&self, usage: &Usage, cost_usd: f64) {
+        let key = match &self.who {
+            Who::Key(key) => Some(key.name.as_str()),
+            Who::Open | Who::Admin => None,
+        };
+        self.accounts.metrics.count_tokens(key, usage.prompt_tokens, usage.completion_tokens);
         let Some((id, keys)) = self.recorded_key() else { return };
         let delta = KeyUsage {
             requests: 1,

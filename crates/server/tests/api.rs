@@ -768,3 +768,76 @@ async fn a_model_of_their_own_makes_the_embeddings() {
     assert_error(server.post("/v1/chat/completions", body).await, 404, Some("model_not_found"))
         .await;
 }
+
+#[tokio::test]
+async fn a_full_queue_answers_429_with_retry_after_and_frees_as_replies_end() {
+    let server = TestServer::start(|c| c.max_in_flight = 2).await;
+    let mut endless = chat(json!(ENDLESS));
+    endless["stream"] = json!(true);
+    // Two replies that never end take both places.
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let response = server.post("/v1/chat/completions", endless.clone()).await;
+        assert_eq!(response.status(), 200);
+        let mut bytes = response.bytes_stream();
+        bytes.next().await.expect("a first piece").unwrap();
+        open.push(bytes);
+    }
+    let busy = server.post("/v1/chat/completions", chat(json!("hi"))).await;
+    assert_eq!(busy.status(), 429);
+    let wait: u64 = busy.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    let error: Value = busy.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "server_busy", "{error}");
+    // Reading usage or the model list needs no place in the queue.
+    let models = server.http.get(format!("{}/v1/models", server.base)).send().await.unwrap();
+    assert_eq!(models.status(), 200);
+    // A client that leaves gives its place back.
+    drop(open.pop());
+    let waited = std::time::Instant::now();
+    loop {
+        let response = server.post("/v1/chat/completions", chat(json!("hi"))).await;
+        if response.status() == 200 {
+            break;
+        }
+        assert_eq!(response.status(), 429);
+        assert!(waited.elapsed() < Duration::from_secs(5), "the place was not given back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn flex_service_tier_is_batch_priority() {
+    let server = TestServer::start(|_| {}).await;
+    let mut body = chat(json!("hi"));
+    server.post_json("/v1/chat/completions", body.clone()).await;
+    body["service_tier"] = json!("flex");
+    server.post_json("/v1/chat/completions", body).await;
+    let chats = server.model.chats();
+    assert_eq!(chats[0].priority, suit_model::Priority::Interactive);
+    assert_eq!(chats[1].priority, suit_model::Priority::Batch);
+    assert_eq!(chats[1].client, None, "an open server has one shared account");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_tokens_and_times_in_prometheus_text() {
+    let server = TestServer::start(|_| {}).await;
+    let reply = server.post_json("/v1/chat/completions", chat(json!("hi"))).await;
+    let completion = reply["usage"]["completion_tokens"].as_u64().unwrap();
+    let response = server.http.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let value = |line_start: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("no `{line_start}` in:\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(value("suit_tokens_total{key=\"-\",kind=\"Completion\"}"), completion as f64);
+    assert_eq!(value("suit_request_duration_seconds_count"), 1.0);
+    assert_eq!(value("suit_time_to_first_byte_seconds_count"), 1.0);
+    assert_eq!(value("suit_requests_in_flight"), 0.0);
+    assert_eq!(value("suit_requests_rejected_total"), 0.0);
+    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics ends with # EOF");
+}

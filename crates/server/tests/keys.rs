@@ -23,6 +23,8 @@ const REPLY: &str = "Hello from the scripted model .";
 const REPLY_TOKENS: u64 = 6;
 /// A user message that makes the scripted model stream without end.
 const ENDLESS: &str = "ENDLESS";
+/// A chat that answers with the request's client.
+const WHO: &str = "WHO";
 /// The backend name the scripted model's results carry.
 const BACKEND: &str = "scripted";
 const MODEL: &str = "scripted-1";
@@ -64,6 +66,17 @@ impl Model for ScriptedModel {
     async fn chat(&self, request: ChatRequest) -> Result<TextStream, ModelError> {
         let trigger = request.messages.last().map(|m| m.content.clone()).unwrap_or_default();
         let prompt = request.messages.iter().map(|m| words(&m.content)).sum();
+        if trigger == WHO {
+            // Says whose request it is, as the model's scheduler sees it.
+            let who = request.client.unwrap_or_else(|| "(shared)".into());
+            return Ok(Box::pin(futures::stream::iter([Ok(StreamEvent::Done(Completion {
+                text: who,
+                finish_reason: FinishReason::Stop,
+                usage: Usage { prompt_tokens: prompt, cached_tokens: 0, completion_tokens: 1 },
+                model: "scripted".into(),
+                backend: BACKEND.into(),
+            }))])));
+        }
         Ok(reply(&trigger, prompt))
     }
 
@@ -426,4 +439,15 @@ async fn stored_keys_let_the_server_listen_on_an_exposed_address() {
     assert_eq!(usage["data"].as_array().unwrap().len(), 1, "{usage}");
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_keys_name_is_the_client_the_model_shares_its_time_by() {
+    let mut secret = String::new();
+    let server =
+        KeyServer::start(|k| secret = add(k, "alice", KeyLimits::default()), BTreeMap::new()).await;
+    let reply: Value = serde_json::from_str(&server.chat(&secret, WHO, false).await).unwrap();
+    assert_eq!(reply["choices"][0]["message"]["content"], "alice", "{reply}");
+    let reply: Value = serde_json::from_str(&server.chat(ADMIN, WHO, false).await).unwrap();
+    assert_eq!(reply["choices"][0]["message"]["content"], "(shared)", "{reply}");
 }
