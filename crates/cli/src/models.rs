@@ -197,6 +197,9 @@ pub fn load_embedded(name: &str, config: &BackendConfig) -> Result<Arc<dyn Model
     if let Some(lookup) = config.lookup {
         options.lookup = lookup;
     }
+    if let Some(fair) = config.fair_share {
+        options.fair_share = fair;
+    }
     if config.prompt_cache.unwrap_or(true) {
         options.prompt_cache = suit_model::catalog::default_prompt_cache_dir();
     }

@@ -162,6 +162,11 @@ pub struct BackendConfig {
     /// output, faster edits). Default: on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<bool>,
+    /// Embedded only: when requests wait, admit the one of the client
+    /// served least so far (fair share by tokens); `false` admits them in
+    /// arrival order. Default: on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fair_share: Option<bool>,
     /// Embedded only: save the KV state of long prompts in the prompt cache
     /// directory, so a later process with the same prompt head restores it
     /// instead of evaluating it again. Default: on.
@@ -206,6 +211,7 @@ impl BackendConfig {
             threads: None,
             parallel: None,
             lookup: None,
+            fair_share: None,
             prompt_cache: None,
             base_url: None,
             api_key_env: None,
@@ -272,6 +278,7 @@ impl BackendConfig {
                 ("threads", self.threads.is_some()),
                 ("parallel", self.parallel.is_some()),
                 ("lookup", self.lookup.is_some()),
+                ("fair_share", self.fair_share.is_some()),
             ] {
                 if set {
                     return Err(ModelError::Config(format!(

@@ -83,6 +83,9 @@ pub struct LlamaOptions {
     /// Prompt-lookup decoding: drafts verified in the decode call of the
     /// token before them (see the module documentation).
     pub lookup: bool,
+    /// Admit waiting requests by the least served client (see `fair`);
+    /// `false`: in arrival order.
+    pub fair_share: bool,
     /// Where the KV state of long prompts is saved for later processes
     /// (a subdirectory per model); `None`: no prompt cache on disk.
     pub prompt_cache: Option<PathBuf>,
@@ -102,6 +105,7 @@ impl LlamaOptions {
             parallel: 4,
             batch_size: 512,
             lookup: true,
+            fair_share: true,
             prompt_cache: None,
             prompt_cache_bytes: 2 << 30,
         }
@@ -207,6 +211,7 @@ impl LlamaModel {
             parallel: options.parallel.max(1),
             batch_size: options.batch_size.max(32),
             lookup: options.lookup,
+            fair_share: options.fair_share,
             prompt_cache: std::cell::RefCell::new(prompt_cache),
             stats: stats.clone(),
             model_name: model_name.clone(),
@@ -769,6 +774,7 @@ struct Worker {
     parallel: usize,
     batch_size: u32,
     lookup: bool,
+    fair_share: bool,
     /// Saved prompt states of this model, for prompts no slot holds.
     prompt_cache: std::cell::RefCell<Option<PromptCache>>,
     stats: Arc<std::sync::Mutex<EngineStats>>,
@@ -860,11 +866,15 @@ impl Worker {
             // does not fit keeps its place and the others wait behind it.
             let mut held = Vec::new();
             loop {
-                let next = self.fair.borrow().pick(queue.iter().map(|w| Candidate {
-                    client: &w.active.share.client,
-                    priority: w.active.share.priority,
-                    preempted: w.preempted,
-                }));
+                let next = if self.fair_share {
+                    self.fair.borrow().pick(queue.iter().map(|w| Candidate {
+                        client: &w.active.share.client,
+                        priority: w.active.share.priority,
+                        preempted: w.preempted,
+                    }))
+                } else {
+                    (!queue.is_empty()).then_some(0)
+                };
                 let Some(i) = next else { break };
                 let w = queue.remove(i).expect("picked from the queue");
                 let (client, prompt) = (w.active.share.client.clone(), w.tokens.len());

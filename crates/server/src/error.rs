@@ -163,9 +163,9 @@ pub async fn unknown_route(method: Method, uri: Uri) -> ApiError {
     ApiError {
         status: StatusCode::NOT_FOUND,
         message: format!(
-            "Invalid URL ({method} {}): this server answers GET /healthz, GET /v1/models, \
-             POST /v1/chat/completions, POST /v1/completions, POST /v1/embeddings and \
-             POST /v1/messages.",
+            "Invalid URL ({method} {}): this server answers GET /healthz, GET /metrics, \
+             GET /v1/models, GET /v1/usage, POST /v1/chat/completions, POST /v1/completions, \
+             POST /v1/embeddings and POST /v1/messages.",
             uri.path()
         ),
         kind: "invalid_request_error",
