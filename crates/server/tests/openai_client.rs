@@ -8,64 +8,19 @@
 
 mod common;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use common::{load, CODER};
-use suit_server::{serve, Served, ServedModels, ServerConfig};
+use common::{load, run_client_script, CODER};
+use suit_server::{Served, ServedModels};
 
 const EMBEDDER: &str = "all-minilm-l6-v2";
-const KEY: &str = "sk-suit-test-key";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_openai_python_client_works_against_the_server() {
-    let python = std::env::var_os("SUIT_TEST_PYTHON").unwrap_or_else(|| {
-        panic!(
-            "SUIT_TEST_PYTHON is not set: this test runs the official `openai` Python client \
-             against the server.\n  fix: run scripts/test.sh (it creates target/test-venv with \
-             the pinned `openai` package and sets SUIT_TEST_PYTHON), or set SUIT_TEST_PYTHON to \
-             a Python that has `openai` installed"
-        )
-    });
     let coder = load(CODER, 4096).await;
     let embedder = load(EMBEDDER, 512).await;
     let models = ServedModels {
         generation: Served::new(coder, CODER),
         embeddings: Some(Served::new(embedder, EMBEDDER)),
     };
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let config = ServerConfig { api_key: Some(KEY.into()), ..ServerConfig::default() };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, models, config, async {
-        stopped.await.ok();
-    }));
-
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/openai_client.py");
-    let started = Instant::now();
-    let run = tokio::process::Command::new(&python)
-        .arg(&script)
-        .env("SUIT_BASE_URL", &base_url)
-        .env("SUIT_MODEL", CODER)
-        .env("SUIT_EMBEDDING_MODEL", EMBEDDER)
-        .env("SUIT_API_KEY", KEY)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(900), run)
-        .await
-        .expect("the client script finishes within 15 minutes")
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", Path::new(&python).display()));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    eprintln!("{stdout}{stderr}client script took {:.1}s", started.elapsed().as_secs_f64());
-    assert!(
-        output.status.success(),
-        "the openai client script failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-    assert!(stdout.contains("all openai client checks passed"), "{stdout}");
-
-    stop.send(()).ok();
-    server.await.unwrap().expect("the server stops cleanly");
+    let env = [("SUIT_MODEL", CODER), ("SUIT_EMBEDDING_MODEL", EMBEDDER)];
+    run_client_script("openai", models, "sk-suit-test-key", "/v1", &env).await;
 }

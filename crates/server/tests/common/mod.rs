@@ -40,3 +40,61 @@ pub async fn load(name: &'static str, ctx_size: u32) -> Arc<LlamaModel> {
     .unwrap_or_else(|e| panic!("cannot load {name}: {e}"));
     Arc::new(model)
 }
+
+/// Serves `models` with the admin key `key` on a loopback port, runs the
+/// official client script `tests/clients/<client>_client.py` against it
+/// (`SUIT_BASE_URL` is the server's root plus `path`; `env` adds more) with
+/// the Python of `SUIT_TEST_PYTHON`, and checks that it ends with "all
+/// <client> client checks passed".
+#[allow(dead_code)] // each test binary uses a part of this module
+pub async fn run_client_script(
+    client: &str,
+    models: suit_server::ServedModels,
+    key: &str,
+    path: &str,
+    env: &[(&str, &str)],
+) {
+    use std::time::{Duration, Instant};
+    let python = std::env::var_os("SUIT_TEST_PYTHON").unwrap_or_else(|| {
+        panic!(
+            "SUIT_TEST_PYTHON is not set: this test runs the official `{client}` Python client \
+             against the server.\n  fix: run scripts/test.sh (it creates target/test-venv with \
+             the pinned `{client}` package and sets SUIT_TEST_PYTHON), or set SUIT_TEST_PYTHON \
+             to a Python that has `{client}` installed"
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}{path}", listener.local_addr().unwrap());
+    let config = suit_server::ServerConfig { api_key: Some(key.into()), ..Default::default() };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(suit_server::serve(listener, models, config, async {
+        stopped.await.ok();
+    }));
+
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/clients/{client}_client.py"));
+    let started = Instant::now();
+    let run = tokio::process::Command::new(&python)
+        .arg(&script)
+        .env("SUIT_BASE_URL", &base_url)
+        .env("SUIT_API_KEY", key)
+        .envs(env.iter().copied())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(900), run)
+        .await
+        .expect("the client script finishes within 15 minutes")
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", Path::new(&python).display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stdout}{stderr}client script took {:.1}s", started.elapsed().as_secs_f64());
+    assert!(
+        output.status.success(),
+        "the {client} client script failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains(&format!("all {client} client checks passed")), "{stdout}");
+
+    stop.send(()).ok();
+    server.await.unwrap().expect("the server stops cleanly");
+}
