@@ -3,14 +3,15 @@
 //! 429 with `Retry-After` at once, instead of waiting unboundedly and
 //! holding memory and a connection.
 //!
-//! A request holds its ticket until its response body has been sent (or the
-//! client is gone), so a streamed reply counts for as long as it decodes.
+//! A streamed reply holds its ticket until its body has been sent (or the
+//! client is gone), so it counts for as long as it decodes; a whole reply
+//! gives it back when it is ready.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -122,6 +123,12 @@ pub async fn admit(
         return response;
     };
     let response = next.run(request).await;
+    if response.body().size_hint().exact().is_some() {
+        // A whole reply (JSON, or an error): the model's work is done, and
+        // the body keeps its Content-Length.
+        admission.metrics.first_byte.observe(ticket.since.elapsed().as_secs_f64());
+        return response;
+    }
     let (parts, body) = response.into_parts();
     let mut first = true;
     let body = body.into_data_stream().map(move |chunk| {

@@ -15,6 +15,12 @@
 //! (total tokens, total cost, requests per minute) and its usage recorded;
 //! `GET /v1/usage` shows a key its own usage, and the admin every key's.
 //!
+//! Sharing: the routes that use the model wait in one bounded queue
+//! ([`ServerConfig::max_in_flight`]; beyond it, 429 with `Retry-After`);
+//! each request carries its key's name and priority to the model, whose
+//! scheduler shares it fairly among keys. `GET /metrics` reports the queue,
+//! latencies and tokens per key in the Prometheus text format.
+//!
 //! ```no_run
 //! # async fn demo(model: std::sync::Arc<dyn suit_model::Model>) -> Result<(), suit_server::ServeError> {
 //! use suit_server::{serve, Served, ServedModels, ServerConfig};

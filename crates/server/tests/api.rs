@@ -798,6 +798,8 @@ async fn a_full_queue_answers_429_with_retry_after_and_frees_as_replies_end() {
     loop {
         let response = server.post("/v1/chat/completions", chat(json!("hi"))).await;
         if response.status() == 200 {
+            // A whole reply keeps its length (it is not re-sent as a stream).
+            assert!(response.headers().contains_key("content-length"), "{response:?}");
             break;
         }
         assert_eq!(response.status(), 429);
