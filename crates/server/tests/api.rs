@@ -1,6 +1,8 @@
 //! The OpenAI-compatible API against a real server on loopback, in front of
 //! a scripted model: control flow, wire shapes and every error answer.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -195,17 +197,8 @@ impl TestServer {
     ) -> Self {
         let mut config = ServerConfig { body_limit: 64 * 1024, ..ServerConfig::default() };
         configure(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            serve(listener, models, config, async {
-                stopped.await.ok();
-            })
-            .await
-            .expect("the server runs");
-        });
-        Self { base, model, http: reqwest::Client::new(), _stop: stop }
+        let server = common::spawn_server(models, config).await;
+        Self { base: server.base, model, http: reqwest::Client::new(), _stop: server.stop }
     }
 
     async fn post(&self, path: &str, body: Value) -> reqwest::Response {

@@ -3,6 +3,8 @@
 //! usage, not about what a model says), with the keys in a real SQLite
 //! store in a temporary directory.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,18 +129,10 @@ impl KeyServer {
             prices,
             ..ServerConfig::default()
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let models = ServedModels::one(Served::new(Arc::new(ScriptedModel), MODEL));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            serve(listener, models, config, async {
-                stopped.await.ok();
-            })
-            .await
-            .expect("the server runs");
-        });
-        Self { base, keys, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+        let server = common::spawn_server(models, config).await;
+        let http = reqwest::Client::new();
+        Self { base: server.base, keys, http, _dir: dir, _stop: server.stop }
     }
 
     async fn post(&self, key: Option<&str>, path: &str, body: Value) -> reqwest::Response {

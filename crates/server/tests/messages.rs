@@ -2,6 +2,8 @@
 //! loopback, in front of a scripted model: wire shapes, the event stream,
 //! stop sequences and every error answer in Anthropic's shape.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +15,7 @@ use suit_model::{
     ChatRequest, Completion, CompletionRequest, Embeddings, FinishReason, Model, ModelError, Role,
     StreamEvent, TextStream, Usage,
 };
-use suit_server::{serve, Served, ServedModels, ServerConfig};
+use suit_server::{Served, ServedModels, ServerConfig};
 
 /// What the scripted model answers: this reply, streamed a word at a time.
 const REPLY: &str = "Hello from the scripted model .";
@@ -168,17 +170,8 @@ impl TestServer {
         let models = ServedModels::one(Served::new(model.clone(), MODEL));
         let mut config = ServerConfig { body_limit: 64 * 1024, ..ServerConfig::default() };
         configure(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            serve(listener, models, config, async {
-                stopped.await.ok();
-            })
-            .await
-            .expect("the server runs");
-        });
-        Self { base, model, http: reqwest::Client::new(), _stop: stop }
+        let server = common::spawn_server(models, config).await;
+        Self { base: server.base, model, http: reqwest::Client::new(), _stop: server.stop }
     }
 
     /// A request to `/v1/messages` as the `anthropic` SDK sends it.

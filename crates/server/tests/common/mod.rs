@@ -1,4 +1,8 @@
-//! Shared helpers for tests that run real models.
+//! Shared helpers of the server's tests: a server on a loopback port, real
+//! models, the official client scripts.
+
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,7 +50,6 @@ pub async fn load(name: &'static str, ctx_size: u32) -> Arc<LlamaModel> {
 /// (`SUIT_BASE_URL` is the server's root plus `path`; `env` adds more) with
 /// the Python of `SUIT_TEST_PYTHON`, and checks that it ends with "all
 /// <client> client checks passed".
-#[allow(dead_code)] // each test binary uses a part of this module
 pub async fn run_client_script(
     client: &str,
     models: suit_server::ServedModels,
@@ -63,13 +66,9 @@ pub async fn run_client_script(
              to a Python that has `{client}` installed"
         )
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}{path}", listener.local_addr().unwrap());
     let config = suit_server::ServerConfig { api_key: Some(key.into()), ..Default::default() };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(suit_server::serve(listener, models, config, async {
-        stopped.await.ok();
-    }));
+    let server = spawn_server(models, config).await;
+    let base_url = format!("{}{path}", server.base);
 
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/clients/{client}_client.py"));
@@ -95,6 +94,30 @@ pub async fn run_client_script(
     );
     assert!(stdout.contains(&format!("all {client} client checks passed")), "{stdout}");
 
-    stop.send(()).ok();
-    server.await.unwrap().expect("the server stops cleanly");
+    server.stop.send(()).ok();
+    server.task.await.unwrap().expect("the server stops cleanly");
+}
+
+/// A server on a loopback port; dropping `stop` (or sending on it) stops it.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Stops the server.
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    /// The server's task: how it stopped.
+    pub task: tokio::task::JoinHandle<Result<(), suit_server::ServeError>>,
+}
+
+/// Serves `models` with `config` on 127.0.0.1 and a free port.
+pub async fn spawn_server(
+    models: suit_server::ServedModels,
+    config: suit_server::ServerConfig,
+) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(suit_server::serve(listener, models, config, async {
+        stopped.await.ok();
+    }));
+    Running { base, stop, task }
 }
