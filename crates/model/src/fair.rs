@@ -77,12 +77,8 @@ impl FairShare {
         let mut best: Option<(usize, (bool, Priority, f64))> = None;
         for (i, c) in waiting.into_iter().enumerate() {
             let key = (!c.preempted, c.priority, self.counter(c.client));
-            let better = match &best {
-                None => true,
-                Some((_, b)) => {
-                    (key.0, key.1) < (b.0, b.1) || ((key.0, key.1) == (b.0, b.1) && key.2 < b.2)
-                }
-            };
+            // Tuples compare field by field; counters are never NaN.
+            let better = best.as_ref().is_none_or(|(_, b)| key < *b);
             if better {
                 best = Some((i, key));
             }
