@@ -60,6 +60,22 @@ pub(crate) fn judge(path: &str, before: &str, after: &str, task: &str) -> WholeR
     }
 }
 
+/// `before` with the functions of `reply` in place of their namesakes (and
+/// the imports it starts with added): the reply to a step narrowed to one
+/// function, which is written alone. `None` when the reply holds none of
+/// the file's functions.
+pub(crate) fn splice(path: &str, before: &str, reply: &str) -> Option<String> {
+    let old = functions(path, before)?;
+    let new = functions(path, reply)
+        .filter(|found| !found.is_empty())
+        .or_else(|| lone_methods(path, reply))?;
+    let new_outer = outermost(&new);
+    if !new_outer.iter().any(|g| old.iter().any(|f| f.name == g.name)) {
+        return None;
+    }
+    merge(before, reply, &old, &new_outer)
+}
+
 /// The methods of a JavaScript or TypeScript reply that holds only methods
 /// (`totalCents() { … }` written without its class), which do not parse as
 /// functions on their own: parsed inside a class, with their lines counted
@@ -196,6 +212,19 @@ fn merge(
         && first_text(&old_lines[..old_first - 1]).is_some()
         && first_text(&old_lines[..old_first - 1])
             == first_text(&new_lines[..(new_first - 1).min(new_lines.len())]);
+    // A function written alone may bring the imports its change needs.
+    if !same_head {
+        let imports = new_imports(&old_lines[..old_first - 1], &new_lines[..new_first - 1]);
+        if !imports.is_empty() {
+            let at = import_point(&old_lines[..old_first - 1]);
+            let mut lines: Vec<String> =
+                imports.iter().map(|l| format!("{}\n", l.trim())).collect();
+            if at + 1 == old_first {
+                lines.push("\n".to_string());
+            }
+            replacements.insert(0, Replacement { start: at + 1, end: at, lines });
+        }
+    }
     let mut out: Vec<String> = Vec::with_capacity(old_lines.len());
     let mut next = 1;
     if same_head {
@@ -213,6 +242,78 @@ fn merge(
         text.push('\n');
     }
     Some(text)
+}
+
+/// Whether `line` is a whole one-line import: `import x`, `from x import
+/// y`, `use x;`, `const x = require("x");`.
+fn is_import(line: &str) -> bool {
+    let l = line.trim();
+    let python = (l.starts_with("import ") || (l.starts_with("from ") && l.contains(" import ")))
+        && !l.ends_with('(')
+        && !l.ends_with('\\');
+    let rust = l.starts_with("use ") && l.ends_with(';');
+    let script = (l.starts_with("import ")
+        && (l.ends_with(';') || l.ends_with('"') || l.ends_with('\'')))
+        || (l.contains("require(") && l.starts_with("const ") && l.ends_with([';', ')']));
+    python || rust || script
+}
+
+/// The import lines of `reply_head` (the reply's lines before its first
+/// function) that the file's head `old_head` does not hold yet.
+fn new_imports<'a>(old_head: &[&str], reply_head: &[&'a str]) -> Vec<&'a str> {
+    let have: Vec<&str> = old_head.iter().map(|l| l.trim()).collect();
+    let mut out: Vec<&str> = Vec::new();
+    for line in reply_head.iter().filter(|l| is_import(l)) {
+        if !have.contains(&line.trim()) && !out.iter().any(|o| o.trim() == line.trim()) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// The line (1-based; 0 = before the first) after which new imports go in
+/// a file whose head (the lines before its first function) is `head`: after
+/// its last import, or else after the leading comments, module docstring and
+/// directives that must stay first.
+fn import_point(head: &[&str]) -> usize {
+    if let Some(last) = head.iter().rposition(|l| is_import(l) && !l.starts_with([' ', '\t'])) {
+        return last + 1;
+    }
+    let mut at = 0;
+    let mut in_docstring: Option<&str> = None;
+    let mut docstring_seen = false;
+    for (i, line) in head.iter().enumerate() {
+        let l = line.trim();
+        if let Some(quote) = in_docstring {
+            if l.contains(quote) {
+                in_docstring = None;
+                at = i + 1;
+            }
+            continue;
+        }
+        let quote = ["\"\"\"", "'''"].into_iter().find(|q| l.starts_with(q));
+        if let Some(q) = quote.filter(|_| !docstring_seen) {
+            docstring_seen = true;
+            if l.len() >= 2 * q.len() && l[q.len()..].contains(q) {
+                at = i + 1;
+            } else {
+                in_docstring = Some(q);
+            }
+            continue;
+        }
+        let leading = l.is_empty()
+            || l.starts_with("//")
+            || (l.starts_with('#') && !l.starts_with("#["))
+            || l.trim_end_matches(';') == "\"use strict\""
+            || l.trim_end_matches(';') == "'use strict'";
+        if !leading {
+            break;
+        }
+        if !l.is_empty() {
+            at = i + 1;
+        }
+    }
+    at
 }
 
 /// The first line with text, trimmed.
@@ -372,6 +473,56 @@ def split(total, parts):
             panic!("expected a completed file");
         };
         assert_eq!(text, before.replace("return 0;", "return this.lines.length;"));
+    }
+
+    #[test]
+    fn a_function_written_alone_brings_its_imports_after_the_files_own() {
+        let reply = "from decimal import ROUND_HALF_UP\n\ndef to_cents(amount):\n    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)\n";
+        let text = splice("money.py", MONEY, reply).unwrap();
+        assert_eq!(
+            text,
+            MONEY
+                .replace(
+                    "import ROUND_HALF_EVEN, Decimal\n",
+                    "import ROUND_HALF_EVEN, Decimal\nfrom decimal import ROUND_HALF_UP\n"
+                )
+                .replace("rounding=ROUND_HALF_EVEN", "rounding=ROUND_HALF_UP")
+                .replace("    \"\"\"Round to cents.\"\"\"\n", "")
+        );
+        // An import the file has already is not added twice.
+        let reply = "from decimal import ROUND_HALF_EVEN, Decimal\n\ndef split(total, parts):\n    return []\n";
+        let text = splice("money.py", MONEY, reply).unwrap();
+        assert_eq!(text.matches("import").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn new_imports_go_after_docstrings_and_inner_attributes_but_before_items() {
+        let py = "\"\"\"Paths.\n\nMore.\n\"\"\"\n\n\ndef f():\n    return 1\n";
+        let text = splice("p.py", py, "import os\n\ndef f():\n    return os.sep\n").unwrap();
+        assert_eq!(
+            text,
+            "\"\"\"Paths.\n\nMore.\n\"\"\"\nimport os\n\n\ndef f():\n    return os.sep\n"
+        );
+        let rs = "//! Colors.\n\n#[derive(Debug)]\npub struct S;\n\npub fn f() -> u8 {\n    1\n}\n";
+        let reply = "use std::fmt;\n\npub fn f() -> u8 {\n    2\n}\n";
+        let text = splice("src/lib.rs", rs, reply).unwrap();
+        assert_eq!(
+            text,
+            "//! Colors.\nuse std::fmt;\n\n#[derive(Debug)]\npub struct S;\n\npub fn f() -> u8 {\n    2\n}\n"
+        );
+        // A file that starts with its function gets the import on top.
+        let text =
+            splice("q.py", "def f():\n    return 1\n", "import os\ndef f():\n    return 2\n");
+        assert_eq!(text.unwrap(), "import os\n\ndef f():\n    return 2\n");
+    }
+
+    #[test]
+    fn a_spliced_function_keeps_the_rest_of_a_one_function_file() {
+        let before = "LIMIT = 3\n\n\ndef f(x):\n    return min(x, LIMIT)\n";
+        let text = splice("f.py", before, "def f(x):\n    return max(x, LIMIT)\n").unwrap();
+        assert_eq!(text, before.replace("min(", "max("));
+        assert_eq!(splice("f.py", before, "def g():\n    pass\n"), None);
+        assert_eq!(splice("notes.txt", "a\n", "b\n"), None);
     }
 
     #[test]

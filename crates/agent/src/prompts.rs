@@ -34,18 +34,33 @@ indentation. Do not change tests unless the task asks for it.
 /// Asks for the plan line.
 const PLAN: &str = "
 Begin your answer with one line `Plan: ...` that names the cause of the problem \
-and the change you will make, in at most 20 words. Then write the edit.
+and the change you will make, in one sentence of at most 20 words. Then write the edit.
 ";
 
 /// Lets the model say the task is complete.
 const DONE: &str = "\nIf the task is already complete, answer with the single word DONE.\n";
 
 /// The focus of a step narrowed to one function: `{name}` (quoted, with
-/// the helpers it calls when the region takes them in), `{path}`,
-/// `{start}`, `{end}`, `{why}`.
+/// the helpers it calls), `{path}`, `{why}`.
 const FOCUS: &str = "\
-This step changes only the function {name} ({path}, lines {start}-{end}), {why}. \
-Leave everything else as it is.";
+This step changes only the function {name} of {path}, {why}. Leave everything else as it is.";
+
+/// Teaches the reply of a narrowed step: `{name}` and `{path}`. The file is
+/// not copied, so the reply is a fraction of a whole file's tokens; the
+/// function is put in place by its name.
+const FUNCTION: &str = "\
+Answer with the new code of the function {name} only. Write the file path alone on one line, \
+then one fenced code block with the complete function, from the first line of its definition \
+to the last. If the change needs an import, write it at the top of the block. Do not copy the \
+rest of the file: it stays as it is. Write nothing after the block.
+
+Example:
+{path}
+```
+def add(a, b):
+    return a + b
+```
+";
 
 /// After a reply that could not be used: `{error}`.
 const UNUSABLE: &str = "\
@@ -57,12 +72,23 @@ Nothing was changed. Answer again with the complete edit in the same format.";
 const TRIED: &str = "Step {step} tried: {plan} It was not kept: {result}";
 
 /// The system message for a step: the role, the edit format taught with an
-/// example, the files that may change, the plan line and, when the run has
-/// applied a step already, the way to say it is done.
-pub(crate) fn system(format: EditFormat, targets: &[Target], allow_done: bool) -> String {
+/// example (the function alone when the step is narrowed to `function`), the
+/// files that may change, the plan line and, when the run has applied a step
+/// already, the way to say it is done.
+pub(crate) fn system(
+    format: EditFormat,
+    targets: &[Target],
+    function: Option<&str>,
+    allow_done: bool,
+) -> String {
     let mut text = String::from(ROLE);
-    text.push_str(&suit_edit::prompts::render(format, &targets[0]));
-    if format == EditFormat::WholeFile && targets.len() > 1 {
+    match function {
+        Some(name) => {
+            text.push_str(&FUNCTION.replace("{name}", name).replace("{path}", &targets[0].path))
+        }
+        None => text.push_str(&suit_edit::prompts::render(format, &targets[0])),
+    }
+    if format == EditFormat::WholeFile && targets.len() > 1 && function.is_none() {
         text.push_str("\nYou may change these files: ");
         text.push_str(&targets.iter().map(|t| t.path.as_str()).collect::<Vec<_>>().join(", "));
         text.push_str(". Write only the files you change.\n");
@@ -85,17 +111,12 @@ pub(crate) enum FocusReason {
 }
 
 /// The focus line of a narrowed step; `name` is quoted already.
-pub(crate) fn focus(name: &str, path: &str, lines: (usize, usize), why: &FocusReason) -> String {
+pub(crate) fn focus(name: &str, path: &str, why: &FocusReason) -> String {
     let why = match why {
         FocusReason::Stub => "whose body is still a stub: implement it".to_string(),
         FocusReason::UnderTest(test) => format!("which the failing test `{test}` calls"),
     };
-    FOCUS
-        .replace("{name}", name)
-        .replace("{path}", path)
-        .replace("{start}", &lines.0.to_string())
-        .replace("{end}", &lines.1.to_string())
-        .replace("{why}", &why)
+    FOCUS.replace("{name}", name).replace("{path}", path).replace("{why}", &why)
 }
 
 /// Feedback on a reply that could not be used.
@@ -158,11 +179,11 @@ mod tests {
     fn every_template_renders_without_placeholders() {
         let targets = [Target::file("a.py"), Target::file("b.py")];
         let texts = [
-            system(EditFormat::WholeFile, &targets, true),
-            system(EditFormat::SearchReplace, &targets[..1], false),
-            system(EditFormat::Region, &[Target::region("a.py", 3, 9)], false),
-            focus("`parse`", "a.py", (3, 9), &FocusReason::Stub),
-            focus("`parse`", "a.py", (3, 9), &FocusReason::UnderTest("test_parse".into())),
+            system(EditFormat::WholeFile, &targets, None, true),
+            system(EditFormat::SearchReplace, &targets[..1], None, false),
+            system(EditFormat::Region, &[Target::region("a.py", 3, 9)], None, false),
+            focus("`parse`", "a.py", &FocusReason::Stub),
+            focus("`parse`", "a.py", &FocusReason::UnderTest("test_parse".into())),
             unusable("the edit changes nothing."),
             tried(2, "Split on any whitespace.", "2 tests still fail."),
         ];
@@ -172,12 +193,16 @@ mod tests {
         assert!(texts[0].contains("You may change these files: a.py, b.py"));
         assert!(texts[0].ends_with("the single word DONE.\n"));
         assert!(!texts[1].contains("DONE"));
-        assert!(texts[3].contains("`parse` (a.py, lines 3-9), whose body is still a stub"));
+        assert!(texts[3].contains("`parse` of a.py, whose body is still a stub"));
         assert!(texts[4].contains("which the failing test `test_parse` calls"));
         assert_eq!(
             texts[6],
             "Step 2 tried: Split on any whitespace. It was not kept: 2 tests still fail."
         );
+        let narrowed = system(EditFormat::WholeFile, &targets[..1], Some("`parse`"), false);
+        assert!(!narrowed.contains('{'), "{narrowed}");
+        assert!(narrowed.contains("new code of the function `parse` only"));
+        assert!(narrowed.contains("Example:\na.py\n```\ndef add"));
     }
 
     #[test]

@@ -213,6 +213,29 @@ struct Plan {
     stub: bool,
     /// Most tokens of a reply to this step (see [`Loop::reply_tokens`]).
     reply_tokens: u32,
+    /// The function a narrowed step rewrites; its reply holds that function
+    /// alone, spliced into the file by name.
+    function: Option<Narrowed>,
+}
+
+/// The function (with the helpers it calls) that a narrowed step rewrites.
+#[derive(Debug, Clone)]
+struct Narrowed {
+    /// How the model is told of it: "`median` (and `sorted`, which it calls)".
+    name: String,
+    /// The lines it spans in its file (1-based, inclusive).
+    lines: (usize, usize),
+}
+
+impl Plan {
+    /// The reply format's name in events.
+    fn format_name(&self) -> &'static str {
+        if self.function.is_some() {
+            "function"
+        } else {
+            format_name(self.format)
+        }
+    }
 }
 
 /// Checks what the run is asked to do before anything is written: the
@@ -634,9 +657,9 @@ impl Loop<'_> {
             let applies = match next {
                 // Not for a region (a stub, a range the user named); the
                 // step before may have been narrowed, so ask the plan anew.
-                Strategy::OtherFormat => {
-                    self.plan(next).is_ok_and(|p| p.format != EditFormat::Region)
-                }
+                Strategy::OtherFormat => self
+                    .plan(next)
+                    .is_ok_and(|p| p.format != EditFormat::Region && p.function.is_none()),
                 Strategy::Narrow => !plan.stub && self.function_under_test(plan).is_some(),
                 _ => true,
             };
@@ -670,7 +693,12 @@ impl Loop<'_> {
         });
         let allow_done = self.autonomy.many_steps() && self.applied > 0;
         let mut messages = vec![
-            Message::system(prompts::system(plan.format, &plan.targets, allow_done)),
+            Message::system(prompts::system(
+                plan.format,
+                &plan.targets,
+                plan.function.as_ref().map(|f| f.name.as_str()),
+                allow_done,
+            )),
             Message::user(context),
         ];
         let constraint =
@@ -703,7 +731,7 @@ impl Loop<'_> {
                 let candidate = i as u32;
                 journal.emit(Event::Proposal {
                     step,
-                    format: format_name(plan.format).into(),
+                    format: plan.format_name().into(),
                     text: reply.text.clone(),
                     candidate,
                 });
@@ -1251,6 +1279,7 @@ impl Loop<'_> {
             focus: None,
             stub: false,
             reply_tokens: self.config.max_output_tokens,
+            function: None,
         };
         // A module of stubs is written one function per step; a narrowed
         // retry changes only the function a failing test calls.
@@ -1267,11 +1296,15 @@ impl Loop<'_> {
         } else {
             None
         };
+        // The model writes the function alone, spliced in by name: asked for
+        // a line range, it wrote other lines, or numbered the whole file.
         if let Some((path, f, why)) = narrowed {
-            plan.focus = Some(prompts::focus(&f.name, &path, (f.start, f.end), &why));
-            plan.targets = vec![Target::region(path, f.start, f.end)];
+            plan.focus = Some(prompts::focus(&f.name, &path, &why));
+            plan.function = Some(Narrowed { name: f.name.clone(), lines: (f.start, f.end) });
+            plan.targets = vec![Target::file(path)];
         }
         plan.format = match plan.targets.as_slice() {
+            _ if plan.function.is_some() => EditFormat::WholeFile,
             [t] if t.lines.is_some() => EditFormat::Region,
             _ => {
                 let longest = plan
@@ -1309,11 +1342,13 @@ impl Loop<'_> {
             .iter()
             .map(|t| {
                 let text = self.read_text(&t.path).unwrap_or_default();
-                let copied = match (plan.format, t.lines) {
-                    (EditFormat::WholeFile, _) => count(&text),
-                    (EditFormat::Region, Some((s, e))) => count(
-                        &text.lines().skip(s - 1).take(e + 1 - s).collect::<Vec<_>>().join("\n"),
-                    ),
+                let lines = |(s, e): (usize, usize)| {
+                    count(&text.lines().skip(s - 1).take(e + 1 - s).collect::<Vec<_>>().join("\n"))
+                };
+                let copied = match (plan.format, t.lines, &plan.function) {
+                    (EditFormat::WholeFile, _, Some(f)) => lines(f.lines),
+                    (EditFormat::WholeFile, _, None) => count(&text),
+                    (EditFormat::Region, Some(range), _) => lines(range),
                     _ => 0,
                 };
                 copied + count(&t.path) + 8
@@ -1506,6 +1541,10 @@ impl Loop<'_> {
                 let (s, e) = plan.targets[0].lines.unwrap_or((1, 1));
                 (e + 1 - s + leash, 1)
             }
+            EditFormat::WholeFile if plan.function.is_some() => {
+                let (s, e) = plan.function.as_ref().map_or((1, 1), |f| f.lines);
+                (e + 1 - s + leash, 1)
+            }
             EditFormat::WholeFile => {
                 let longest = plan
                     .targets
@@ -1518,8 +1557,13 @@ impl Loop<'_> {
         };
         let g = suit_edit::grammar_limited(plan.format, &paths, lines, blocks);
         let edit = g.replacen("root ::=", "edit ::=", 1);
-        let plan_line =
-            format!("plan ::= \"{PLAN_PREFIX}\" [^\\n]{{1,{PLAN_REPLY_MAX_CHARS}}} \"\\n\"\n");
+        // One sentence: a period followed by a space ends the line. Asked
+        // for 20 words, the model wrote run-on plans up to the limit that
+        // trailed off into other languages and cost a fifth of each reply.
+        let plan_line = format!(
+            "plan ::= \"{PLAN_PREFIX}\" plan-char{{1,{PLAN_REPLY_MAX_CHARS}}} \".\"? \"\\n\"\n\
+             plan-char ::= [^.\\n] | \".\" [^ \\n]\n"
+        );
         if allow_done {
             format!("root ::= \"DONE\" | plan edit\n{plan_line}{edit}")
         } else {
@@ -1544,7 +1588,10 @@ impl Loop<'_> {
         let text = prompts::without_copied_labels(text);
         let edit_text = prompts::without_plan(&text);
         // Above `file` the model may name other files; the gate judges them.
-        let scope: &[Target] = if self.autonomy.many_files() && plan.format != EditFormat::Region {
+        let scope: &[Target] = if self.autonomy.many_files()
+            && plan.format != EditFormat::Region
+            && plan.function.is_none()
+        {
             &[]
         } else {
             &plan.targets
@@ -1552,7 +1599,9 @@ impl Loop<'_> {
         let edits = suit_edit::parse(plan.format, edit_text, scope).map_err(|e| e.to_string())?;
         let read = |p: &Path| self.read_text(&p.to_string_lossy());
         let mut changes = suit_edit::apply(&edits, &read).map_err(|e: EditError| e.to_string())?;
-        if plan.format == EditFormat::WholeFile {
+        if let Some(function) = &plan.function {
+            changes = splice_functions(changes, &function.name)?;
+        } else if plan.format == EditFormat::WholeFile {
             let read = |p: &str| self.read_text(p);
             changes = complete_whole_files(changes, &self.config.task, &plan.targets, &read)?;
         }
@@ -1635,6 +1684,31 @@ impl Loop<'_> {
         }
         Ok(out)
     }
+}
+
+/// The changes of a reply to a narrowed step, which writes the function
+/// `name` alone: each file with the reply's functions in place of their
+/// namesakes. A reply with none of the file's functions is refused, worded
+/// for the model.
+fn splice_functions(changes: Vec<FileChange>, name: &str) -> Result<Vec<FileChange>, String> {
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        let FileChange::Modified { path, before, after } = change else {
+            out.push(change);
+            continue;
+        };
+        match fragment::splice(&path, &before, &after) {
+            Some(text) if text == before => {}
+            Some(text) => out.push(FileChange::Modified { path, before, after: text }),
+            None => {
+                return Err(format!(
+                    "your reply holds none of the functions of {path}. Write the complete \
+                     function {name}, from the first line of its definition to the last."
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Whole-file changes as the reply meant them: a reply that left out

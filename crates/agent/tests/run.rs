@@ -247,6 +247,41 @@ async fn a_function_written_under_another_target_files_path_goes_to_its_file() {
 }
 
 #[tokio::test]
+async fn a_narrowed_step_asks_for_the_function_alone_and_splices_it_with_its_import() {
+    const SHAPES: &str = "\"\"\"Shapes.\"\"\"\n\nUNIT = 1\n\n\ndef area(r):\n    return 3 * r * r\n\n\ndef side(a):\n    return a * UNIT\n";
+    const TEST: &str = "import unittest\n\nfrom shapes import area\n\n\nclass T(unittest.TestCase):\n    def test_area(self):\n        self.assertAlmostEqual(area(1), 3.14159, places=4)\n";
+    let r = repo(&[("shapes.py", SHAPES), ("test_shapes.py", TEST)]);
+    let shapes = |content: &str| format!("shapes.py\n```python\n{content}```\n");
+    let model = ScriptedModel::new(&[
+        &shapes(&SHAPES.replace("3 * r", "3.1 * r")),
+        &shapes(&SHAPES.replace("3 * r", "3.14 * r")),
+        &shapes("import math\n\ndef area(r):\n    return math.pi * r * r\n"),
+    ]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.task = "area(1) should be pi".into();
+    cfg.max_output_tokens = 8192;
+    cfg.files = vec![Target::file("shapes.py")];
+    cfg.checks = vec![Check::new("python3 -m unittest -q")];
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let events = &sink.events;
+    assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
+    let expected = SHAPES
+        .replace("\"\"\"Shapes.\"\"\"\n", "\"\"\"Shapes.\"\"\"\nimport math\n")
+        .replace("3 * r * r", "math.pi * r * r");
+    assert_eq!(r.read("shapes.py"), expected);
+    // The third try was narrowed to `area`, which the failing test calls,
+    // and asked for that function alone, with a reply sized to it.
+    let third = &model.requests()[2];
+    assert!(third.messages[0].content.contains("new code of the function `area` only"));
+    assert!(third.messages[1].content.contains("changes only the function `area` of shapes.py"));
+    assert!(third.sampling.max_tokens < model.requests()[0].sampling.max_tokens);
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Proposal { step: 3, format, .. } if format == "function")));
+}
+
+#[tokio::test]
 async fn a_step_the_real_checks_reject_is_rolled_back() {
     // The scratch copy holds only the files the ignore rules keep: here the
     // check also fails on an ignored file it finds only in the real folder.
