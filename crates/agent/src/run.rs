@@ -1608,6 +1608,12 @@ impl Loop<'_> {
         if changes.is_empty() {
             return Err(format!("{NO_CHANGE} Change the code so the task is done."));
         }
+        if let Some((name, test, path)) = self.copied_test(plan, &changes) {
+            return Err(format!(
+                "your change adds `{name}`, a test of {test}, to {path}. Tests stay in their \
+                 own files: change the code they test."
+            ));
+        }
         let allowed: Vec<&str> = plan.targets.iter().map(|t| t.path.as_str()).collect();
         // The planned targets were fixed by the user or by suit's planner
         // before the model spoke; any other path comes from the model, and
@@ -1655,6 +1661,38 @@ impl Loop<'_> {
             key,
             lines,
         })
+    }
+
+    /// A function that `changes` add to a file and that a test file shown
+    /// to the model defines: a small model told a test fails often copies
+    /// the test into the source, which fixes nothing and stays behind as
+    /// clutter. The function's name, the test file and the changed file.
+    fn copied_test(&self, plan: &Plan, changes: &[FileChange]) -> Option<(String, String, String)> {
+        let names = |path: &str, text: &str| -> Vec<String> {
+            suit_ingest::functions(path, text)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| f.name)
+                .collect()
+        };
+        let tests: Vec<(&String, Vec<String>)> = plan
+            .tests
+            .iter()
+            .filter_map(|p| Some((p, names(p, &self.read_text(p)?))))
+            .collect();
+        for change in changes {
+            let Some(after) = change.after() else { continue };
+            let before = change.before().map(|b| names(change.path(), b)).unwrap_or_default();
+            for name in names(change.path(), after) {
+                if before.contains(&name) {
+                    continue;
+                }
+                if let Some((test, _)) = tests.iter().find(|(_, defined)| defined.contains(&name)) {
+                    return Some((name, test.to_string(), change.path().to_string()));
+                }
+            }
+        }
+        None
     }
 
     /// The store's form of the decided contents, expecting each file to

@@ -282,6 +282,26 @@ async fn a_narrowed_step_asks_for_the_function_alone_and_splices_it_with_its_imp
 }
 
 #[tokio::test]
+async fn a_test_copied_into_the_source_is_refused() {
+    const TEST: &str = "import unittest\n\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n";
+    let r = repo(&[("calc.py", BUGGY), ("test_calc.py", TEST)]);
+    let copied = format!("{FIXED}\n\ndef test_add(self):\n    assert add(1, 2) == 3\n");
+    let model = ScriptedModel::new(&[&whole(&copied), &whole(FIXED)]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.checks = vec![Check::new("python3 -m unittest -q")];
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let events = &sink.events;
+    assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
+    assert_eq!(r.read("calc.py"), FIXED);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::EditFailed { reason, .. }
+            if reason.starts_with("your change adds `test_add`, a test of test_calc.py, to calc.py.")
+    )));
+}
+
+#[tokio::test]
 async fn a_step_the_real_checks_reject_is_rolled_back() {
     // The scratch copy holds only the files the ignore rules keep: here the
     // check also fails on an ignored file it finds only in the real folder.

@@ -177,6 +177,12 @@ pub struct BackendConfig {
     /// `https://api.anthropic.com/v1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// HTTP only: more API roots serving the same model (say, vLLM or
+    /// llama.cpp servers on other hosts). Each call goes to whichever of
+    /// `base_url` and these has the fewest calls outstanding; one that fails
+    /// is taken out by its own circuit breaker until a trial call succeeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<String>,
     /// HTTP only: the name of the environment variable holding the API key.
     /// Local servers usually need none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,6 +220,7 @@ impl BackendConfig {
             fair_share: None,
             prompt_cache: None,
             base_url: None,
+            replicas: Vec::new(),
             api_key_env: None,
             timeout_secs: default_timeout_secs(),
             price_in: 0.0,
@@ -225,6 +232,16 @@ impl BackendConfig {
     /// An HTTP backend of `kind` at `base_url` serving `model`.
     pub fn http(kind: BackendKind, base_url: impl Into<String>, model: impl Into<String>) -> Self {
         Self { kind, base_url: Some(base_url.into()), ..Self::embedded(model) }
+    }
+
+    /// One configuration per server of this backend: itself at `base_url`,
+    /// then one at each of its `replicas`.
+    pub fn per_replica(&self) -> Vec<BackendConfig> {
+        let mut out = vec![Self { replicas: Vec::new(), ..self.clone() }];
+        for url in &self.replicas {
+            out.push(Self { base_url: Some(url.clone()), replicas: Vec::new(), ..self.clone() });
+        }
+        out
     }
 
     /// This backend's prices.
@@ -260,18 +277,22 @@ impl BackendConfig {
                     "{at}: kind = \"{kind}\" needs `base_url`; set it to the API root, e.g. {example}"
                 )));
             };
-            match reqwest::Url::parse(url) {
-                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-                Ok(u) => {
-                    return Err(ModelError::Config(format!(
-                        "{at}: base_url \"{url}\" has scheme \"{}\"; use http:// or https://",
-                        u.scheme()
-                    )))
-                }
-                Err(e) => {
-                    return Err(ModelError::Config(format!(
-                        "{at}: base_url \"{url}\" is not a valid URL ({e}); write it like https://api.openai.com/v1"
-                    )))
+            let urls = std::iter::once(("base_url", url))
+                .chain(self.replicas.iter().map(|r| ("replicas", r.as_str())));
+            for (key, url) in urls {
+                match reqwest::Url::parse(url) {
+                    Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                    Ok(u) => {
+                        return Err(ModelError::Config(format!(
+                            "{at}: {key} \"{url}\" has scheme \"{}\"; use http:// or https://",
+                            u.scheme()
+                        )))
+                    }
+                    Err(e) => {
+                        return Err(ModelError::Config(format!(
+                            "{at}: {key} \"{url}\" is not a valid URL ({e}); write it like https://api.openai.com/v1"
+                        )))
+                    }
                 }
             }
             for (key, set) in [
@@ -299,9 +320,11 @@ impl BackendConfig {
                 }
             }
         } else {
-            for (key, set) in
-                [("base_url", self.base_url.is_some()), ("api_key_env", self.api_key_env.is_some())]
-            {
+            for (key, set) in [
+                ("base_url", self.base_url.is_some()),
+                ("replicas", !self.replicas.is_empty()),
+                ("api_key_env", self.api_key_env.is_some()),
+            ] {
                 if set {
                     return Err(ModelError::Config(format!(
                         "{at}: `{key}` applies only to HTTP backends; remove it, or set kind = \"openai\" to use a server"
@@ -754,6 +777,24 @@ mod tests {
         let msg =
             config_error("[backends.local]\nkind = \"embedded\"\nmodel = \"m\"\nthreads = 0\n");
         assert!(msg.contains("threads = 0"), "{msg}");
+    }
+
+    #[test]
+    fn replicas_are_checked_like_base_url_and_become_one_server_each() {
+        let base = "[backends.o]\nkind = \"openai\"\nmodel = \"m\"\nbase_url = \"http://h/v1\"\n";
+        let msg = config_error(&format!("{base}replicas = [\"http://g/v1\", \"g:8000/v1\"]\n"));
+        assert!(msg.contains("replicas \"g:8000/v1\""), "{msg}");
+        let msg = config_error(
+            "[backends.local]\nkind = \"embedded\"\nmodel = \"m\"\nreplicas = [\"http://g/v1\"]\n",
+        );
+        assert!(msg.contains("`replicas` applies only to HTTP backends"), "{msg}");
+        let config: ModelConfig =
+            toml::from_str(&format!("{base}replicas = [\"http://g/v1\"]\n")).unwrap();
+        config.validate().unwrap();
+        let servers = config.backends["o"].per_replica();
+        let urls: Vec<_> = servers.iter().map(|s| s.base_url.as_deref().unwrap()).collect();
+        assert_eq!(urls, ["http://h/v1", "http://g/v1"]);
+        assert!(servers.iter().all(|s| s.replicas.is_empty() && s.model == "m"));
     }
 
     #[test]

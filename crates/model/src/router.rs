@@ -44,6 +44,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -75,14 +76,64 @@ pub struct Router {
 
 /// What every view of one router shares: backends, breakers, policy.
 struct Inner {
+    /// Keyed by backend name; a backend's replicas after the first by
+    /// `name#2`, `name#3`, ...
     slots: BTreeMap<String, Slot>,
+    /// Each backend's slot keys: itself, then its replicas.
+    groups: BTreeMap<String, Vec<String>>,
+    /// Turns the order of equally loaded replicas, so that calls made one
+    /// after another spread over them.
+    turn: AtomicUsize,
     roles: RolesConfig,
     retry: RetryConfig,
 }
 
-/// One backend: built on first use, with its prices and circuit breaker.
+impl Inner {
+    /// The slots of backend `name`, least loaded first.
+    fn by_load(&self, name: &str) -> Option<Vec<&Slot>> {
+        let keys = self.groups.get(name)?;
+        let n = keys.len();
+        let turn = if n > 1 { self.turn.fetch_add(1, Ordering::Relaxed) % n } else { 0 };
+        let mut slots: Vec<(usize, usize, &Slot)> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, key)| {
+                let slot = self.slots.get(key)?;
+                Some((slot.outstanding.load(Ordering::Relaxed), (i + n - turn) % n, slot))
+            })
+            .collect();
+        slots.sort_by_key(|&(load, order, _)| (load, order));
+        Some(slots.into_iter().map(|(_, _, slot)| slot).collect())
+    }
+}
+
+/// A call in progress on a slot, counted while it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn start(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One server of a backend: built on first use, with its prices, circuit
+/// breaker and count of calls outstanding.
 struct Slot {
+    /// Its key in [`Inner::slots`].
+    key: String,
+    /// The backend's name: what the meter records.
     name: String,
+    /// How attempts name it: the backend, with the server's URL when the
+    /// backend has replicas.
+    label: String,
+    outstanding: Arc<AtomicUsize>,
     prices: Prices,
     ctx_size: Option<usize>,
     model: OnceCell<Arc<dyn Model>>,
@@ -135,25 +186,36 @@ impl Router {
         config.validate()?;
         let embedded = Arc::new(embedded);
         let mut slots = BTreeMap::new();
+        let mut groups = BTreeMap::new();
         for (name, backend) in &config.backends {
-            let (n, b) = (name.clone(), backend.clone());
-            let build: Build = match backend.kind {
-                BackendKind::Embedded => {
-                    let embedded = embedded.clone();
-                    Arc::new(move || embedded(&n, &b))
+            let mut keys = Vec::new();
+            for (i, server) in backend.per_replica().into_iter().enumerate() {
+                let (n, b) = (name.clone(), server.clone());
+                let build: Build =
+                    match backend.kind {
+                        BackendKind::Embedded => {
+                            let embedded = embedded.clone();
+                            Arc::new(move || embedded(&n, &b))
+                        }
+                        BackendKind::OpenAi => Arc::new(move || {
+                            Ok(Arc::new(OpenAiBackend::new(&n, &b)?) as Arc<dyn Model>)
+                        }),
+                        BackendKind::Anthropic => Arc::new(move || {
+                            Ok(Arc::new(AnthropicBackend::new(&n, &b)?) as Arc<dyn Model>)
+                        }),
+                        BackendKind::Unknown(_) => unreachable!("validate() rejects unknown kinds"),
+                    };
+                let key = if i == 0 { name.clone() } else { format!("{name}#{}", i + 1) };
+                let mut slot = Slot::new(&key, name, Some(&server), OnceCell::new(), Some(build));
+                if !backend.replicas.is_empty() {
+                    slot.label = format!("{name} ({})", server.base_url.unwrap_or_default());
                 }
-                BackendKind::OpenAi => {
-                    Arc::new(move || Ok(Arc::new(OpenAiBackend::new(&n, &b)?) as Arc<dyn Model>))
-                }
-                BackendKind::Anthropic => {
-                    Arc::new(move || Ok(Arc::new(AnthropicBackend::new(&n, &b)?) as Arc<dyn Model>))
-                }
-                BackendKind::Unknown(_) => unreachable!("validate() rejects unknown kinds"),
-            };
-            slots
-                .insert(name.clone(), Slot::new(name, Some(backend), OnceCell::new(), Some(build)));
+                slots.insert(key.clone(), slot);
+                keys.push(key);
+            }
+            groups.insert(name.clone(), keys);
         }
-        Ok(Self::assemble(slots, config, meter))
+        Ok(Self::assemble(slots, groups, config, meter))
     }
 
     /// A router over already built backends, keyed by [`Model::name`].
@@ -168,8 +230,13 @@ impl Router {
         let mut slots = BTreeMap::new();
         for model in backends {
             let name = model.name().to_string();
-            let slot =
-                Slot::new(&name, config.backends.get(&name), OnceCell::new_with(Some(model)), None);
+            let slot = Slot::new(
+                &name,
+                &name,
+                config.backends.get(&name),
+                OnceCell::new_with(Some(model)),
+                None,
+            );
             if slots.insert(name.clone(), slot).is_some() {
                 return Err(ModelError::Config(format!(
                     "two backends are named \"{name}\"; names must be unique"
@@ -192,14 +259,24 @@ impl Router {
                 }
             }
         }
-        Ok(Self::assemble(slots, config, meter))
+        let groups = slots.keys().map(|k| (k.clone(), vec![k.clone()])).collect();
+        Ok(Self::assemble(slots, groups, config, meter))
     }
 
-    fn assemble(slots: BTreeMap<String, Slot>, config: &ModelConfig, meter: Arc<Meter>) -> Self {
-        Self {
-            meter,
-            inner: Arc::new(Inner { slots, roles: config.roles.clone(), retry: config.retry }),
-        }
+    fn assemble(
+        slots: BTreeMap<String, Slot>,
+        groups: BTreeMap<String, Vec<String>>,
+        config: &ModelConfig,
+        meter: Arc<Meter>,
+    ) -> Self {
+        let inner = Inner {
+            slots,
+            groups,
+            turn: AtomicUsize::new(0),
+            roles: config.roles.clone(),
+            retry: config.retry,
+        };
+        Self { meter, inner: Arc::new(inner) }
     }
 
     /// The model serving `task`. It implements [`Model`]; callers never see
@@ -223,13 +300,17 @@ impl Router {
 
 impl Slot {
     fn new(
+        key: &str,
         name: &str,
         config: Option<&BackendConfig>,
         model: OnceCell<Arc<dyn Model>>,
         build: Option<Build>,
     ) -> Self {
         Self {
+            key: key.to_string(),
             name: name.to_string(),
+            label: name.to_string(),
+            outstanding: Arc::new(AtomicUsize::new(0)),
             prices: config.map(BackendConfig::prices).unwrap_or_default(),
             ctx_size: config.and_then(|c| c.ctx_size).map(|n| n as usize),
             model,
@@ -259,8 +340,13 @@ fn one_line(e: &ModelError) -> String {
 }
 
 impl RoleModel {
-    /// Walks the chain; returns the result and the slot that served it.
-    async fn run<T, F, Fut>(&self, operation: &str, call: F) -> Result<(T, &Slot), ModelError>
+    /// Walks the chain (each backend's replicas least loaded first); returns
+    /// the result, the slot that served it and its call, still counted.
+    async fn run<T, F, Fut>(
+        &self,
+        operation: &str,
+        call: F,
+    ) -> Result<(T, &Slot, InFlight), ModelError>
     where
         F: Fn(Arc<dyn Model>) -> Fut,
         Fut: Future<Output = Result<T, ModelError>>,
@@ -271,84 +357,90 @@ impl RoleModel {
         let mut attempts = Vec::new();
         let mut unsupported = Vec::new();
         let mut last_error = None;
-        for name in chain {
-            let Some(slot) = inner.slots.get(name) else {
-                attempts.push(format!("{name}: not configured"));
+        for backend in chain {
+            let Some(slots) = inner.by_load(backend) else {
+                attempts.push(format!("{backend}: not configured"));
                 continue;
             };
-            let mut attempt = 0u32;
-            loop {
-                attempt += 1;
-                let admitted = slot.breaker().admit(Instant::now(), &retry);
-                if let Err(reason) = admitted {
-                    attempts.push(format!("{name}: skipped, {reason}"));
-                    break;
-                }
-                let model = match slot.model().await {
-                    Ok(model) => model,
-                    Err(e) => {
-                        slot.breaker().release();
-                        // A backend that cannot be built (missing weights,
-                        // no API key) says nothing about the request: try
-                        // the next one.
-                        attempts.push(format!("{name}: could not start: {}", one_line(&e)));
-                        last_error = Some(e);
+            // A failing replica hands over to the next at once.
+            let tries = if slots.len() > 1 { 1 } else { retry.max_retries + 1 };
+            for slot in slots {
+                let name = &slot.label;
+                let mut attempt = 0u32;
+                loop {
+                    attempt += 1;
+                    let admitted = slot.breaker().admit(Instant::now(), &retry);
+                    if let Err(reason) = admitted {
+                        attempts.push(format!("{name}: skipped, {reason}"));
                         break;
                     }
-                };
-                let error = match call(model).await {
-                    Ok(value) => {
-                        slot.breaker().success();
-                        return Ok((value, slot));
+                    let model = match slot.model().await {
+                        Ok(model) => model,
+                        Err(e) => {
+                            slot.breaker().release();
+                            // A backend that cannot be built (missing weights,
+                            // no API key) says nothing about the request: try
+                            // the next one.
+                            attempts.push(format!("{name}: could not start: {}", one_line(&e)));
+                            last_error = Some(e);
+                            break;
+                        }
+                    };
+                    let in_flight = InFlight::start(&slot.outstanding);
+                    let error = match call(model).await {
+                        Ok(value) => {
+                            slot.breaker().success();
+                            return Ok((value, slot, in_flight));
+                        }
+                        Err(e) => e,
+                    };
+                    drop(in_flight);
+                    if !matches!(error, ModelError::Unsupported { .. }) {
+                        self.meter.record_failure(&slot.name);
                     }
-                    Err(e) => e,
-                };
-                if !matches!(error, ModelError::Unsupported { .. }) {
-                    self.meter.record_failure(name);
-                }
-                if counts_against_backend(&error) {
-                    slot.breaker().failure(Instant::now(), &retry);
-                } else {
-                    slot.breaker().release();
-                }
-                let tries = retry.max_retries + 1;
-                // The same failure on retry is one line with a count.
-                let line = format!("{name}: {}", one_line(&error));
-                match attempts.last_mut() {
-                    Some(last) if attempt > 1 && last.starts_with(&line) => {
-                        *last = format!("{line} ({attempt} attempts)");
+                    if counts_against_backend(&error) {
+                        slot.breaker().failure(Instant::now(), &retry);
+                    } else {
+                        slot.breaker().release();
                     }
-                    _ => attempts.push(line),
-                }
-                tracing::debug!(backend = %name, task = %self.task, operation, %error, "attempt failed");
-                if !error.allows_failover() {
-                    return Err(error);
-                }
-                if let ModelError::Unsupported { operation, .. } = &error {
-                    unsupported.push(operation.clone());
-                    last_error = Some(error);
-                    break;
-                }
-                if !error.is_transient() || attempt >= tries {
-                    last_error = Some(error);
-                    break;
-                }
-                let cap = Duration::from_secs(retry.max_delay_secs);
-                let backoff = Duration::from_millis(retry.base_delay_ms)
-                    .saturating_mul(1u32 << (attempt - 1).min(20))
-                    .min(cap);
-                let delay = match &error {
-                    ModelError::Http { retry_after: Some(after), .. } if *after > cap => {
-                        attempts.push(format!(
+                    // The same failure on retry is one line with a count.
+                    let line = format!("{name}: {}", one_line(&error));
+                    match attempts.last_mut() {
+                        Some(last) if attempt > 1 && last.starts_with(&line) => {
+                            *last = format!("{line} ({attempt} attempts)");
+                        }
+                        _ => attempts.push(line),
+                    }
+                    tracing::debug!(backend = %name, task = %self.task, operation, %error, "attempt failed");
+                    if !error.allows_failover() {
+                        return Err(error);
+                    }
+                    if let ModelError::Unsupported { operation, .. } = &error {
+                        unsupported.push(operation.clone());
+                        last_error = Some(error);
+                        break;
+                    }
+                    if !error.is_transient() || attempt >= tries {
+                        last_error = Some(error);
+                        break;
+                    }
+                    let cap = Duration::from_secs(retry.max_delay_secs);
+                    let backoff = Duration::from_millis(retry.base_delay_ms)
+                        .saturating_mul(1u32 << (attempt - 1).min(20))
+                        .min(cap);
+                    let delay = match &error {
+                        ModelError::Http { retry_after: Some(after), .. } if *after > cap => {
+                            attempts.push(format!(
                             "{name}: asked to retry after {after:?}, longer than retry.max_delay_secs = {}; failing over",
                             retry.max_delay_secs
                         ));
-                        break;
-                    }
-                    ModelError::Http { retry_after: Some(after), .. } => *after,
-                    _ => backoff,
-                };
-                tokio::time::sleep(delay).await;
+                            break;
+                        }
+                        ModelError::Http { retry_after: Some(after), .. } => *after,
+                        _ => backoff,
+                    };
+                    tokio::time::sleep(delay).await;
+                }
             }
         }
         if attempts.len() == 1 {
@@ -372,7 +464,7 @@ impl RoleModel {
         Fut: Future<Output = Result<TextStream, ModelError>>,
     {
         self.meter.check_budget()?;
-        let ((first, rest), slot) = self
+        let ((first, rest), slot, in_flight) = self
             .run(operation, |model| {
                 let backend = model.name().to_string();
                 let started = call(model);
@@ -394,8 +486,9 @@ impl RoleModel {
             rest,
             inner: self.inner.clone(),
             meter: self.meter.clone(),
-            backend: slot.name.clone(),
+            slot: slot.key.clone(),
             finished: false,
+            _in_flight: in_flight,
         }))
     }
 }
@@ -426,7 +519,7 @@ impl Model for RoleModel {
 
     async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings, ModelError> {
         self.meter.check_budget()?;
-        let (embeddings, slot) = self
+        let (embeddings, slot, _) = self
             .run("embed", |model| {
                 let inputs = inputs.clone();
                 async move { model.embed(inputs).await }
@@ -437,13 +530,13 @@ impl Model for RoleModel {
     }
 
     async fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
-        let (tokens, _) =
+        let (tokens, _, _) =
             self.run("tokenize", |model| async move { model.tokenize(text).await }).await?;
         Ok(tokens)
     }
 
     async fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
-        let (count, _) =
+        let (count, _, _) =
             self.run("count_tokens", |model| async move { model.count_tokens(text).await }).await?;
         Ok(count)
     }
@@ -461,14 +554,17 @@ impl Model for RoleModel {
     }
 }
 
-/// Forwards a committed stream, metering it when it ends.
+/// Forwards a committed stream, metering it when it ends; its slot counts
+/// the call as outstanding while it lives.
 struct Metered {
     first: Option<StreamEvent>,
     rest: TextStream,
     inner: Arc<Inner>,
     meter: Arc<Meter>,
-    backend: String,
+    /// The key of the slot serving it.
+    slot: String,
     finished: bool,
+    _in_flight: InFlight,
 }
 
 impl Metered {
@@ -476,19 +572,19 @@ impl Metered {
         if self.finished {
             return;
         }
-        let Some(slot) = self.inner.slots.get(&self.backend) else { return };
+        let Some(slot) = self.inner.slots.get(&self.slot) else { return };
         match item {
             Ok(StreamEvent::Done(done)) => {
                 self.finished = true;
-                self.meter.record(&self.backend, &done.usage, &slot.prices);
+                self.meter.record(&slot.name, &done.usage, &slot.prices);
             }
             Ok(StreamEvent::Delta(_)) => {}
             Err(e) => {
                 self.finished = true;
                 // Text was already streamed, so the provider did work: count
                 // the call (its tokens are unknown) and the failure.
-                self.meter.record(&self.backend, &Usage::default(), &slot.prices);
-                self.meter.record_failure(&self.backend);
+                self.meter.record(&slot.name, &Usage::default(), &slot.prices);
+                self.meter.record_failure(&slot.name);
                 if counts_against_backend(e) {
                     slot.breaker().failure(Instant::now(), &self.inner.retry);
                 }
@@ -516,8 +612,9 @@ impl Stream for Metered {
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => {
+                let backend = self.inner.slots.get(&self.slot).map_or("", |s| s.name.as_str());
                 let error = ModelError::Protocol {
-                    backend: self.backend.clone(),
+                    backend: backend.to_string(),
                     reason: "the stream ended without a final result".into(),
                 };
                 let item = Err(error);
@@ -533,8 +630,8 @@ impl Drop for Metered {
     fn drop(&mut self) {
         if !self.finished {
             // The reader stopped early; the call still happened.
-            if let Some(slot) = self.inner.slots.get(&self.backend) {
-                self.meter.record(&self.backend, &Usage::default(), &slot.prices);
+            if let Some(slot) = self.inner.slots.get(&self.slot) {
+                self.meter.record(&slot.name, &Usage::default(), &slot.prices);
             }
         }
     }

@@ -161,6 +161,61 @@ async fn breaker_opens_skips_the_backend_and_recovers_after_the_cooldown() {
 }
 
 #[tokio::test]
+async fn replicas_share_calls_by_load_and_a_failing_one_is_taken_out_until_it_answers() {
+    let (a, b) = (MockServer::start().await, MockServer::start().await);
+    a.on(CHAT, vec![ok_reply("from a")]);
+    b.on(CHAT, vec![ok_reply("from b")]);
+    let mut pool = openai_backend(&a, 1.0, 2.0);
+    pool.replicas = vec![b.base_url()];
+    let config = config(vec![("pool", pool)], &["pool"]);
+    let router = router(&config);
+    let chat = router.for_role(Task::Chat);
+
+    // Calls made one after another alternate.
+    for _ in 0..4 {
+        let done = collect(chat.chat(hello()).await.unwrap()).await.unwrap();
+        assert_eq!(done.backend, "pool");
+    }
+    assert_eq!((a.count(CHAT), b.count(CHAT)), (2, 2));
+
+    // A stream still being read keeps its replica busy: the next calls go
+    // to the other one.
+    let held = chat.chat(hello()).await.unwrap();
+    let busy_a = a.count(CHAT) == 3;
+    for _ in 0..3 {
+        collect(chat.chat(hello()).await.unwrap()).await.unwrap();
+    }
+    let (idle, busy) = if busy_a { (&b, &a) } else { (&a, &b) };
+    assert_eq!((busy.count(CHAT), idle.count(CHAT)), (3, 5));
+    drop(held);
+
+    // A failing replica hands over at once (no retries on it), and after
+    // three failures its circuit opens: no request reaches it.
+    a.on(CHAT, vec![server_error()]);
+    let (a0, b0) = (a.count(CHAT), b.count(CHAT));
+    for _ in 0..6 {
+        let done = collect(chat.chat(hello()).await.unwrap()).await.unwrap();
+        assert_eq!(done.text, "from b");
+    }
+    assert_eq!(a.count(CHAT) - a0, 3, "three failures open the circuit");
+    assert_eq!(b.count(CHAT) - b0, 6);
+    assert_eq!(router.meter().snapshot().backends["pool"].failures, 3);
+
+    // When every replica fails, the attempts name each server.
+    b.on(CHAT, vec![server_error()]);
+    let err = chat.chat(hello()).await.err().expect("every replica fails");
+    let text = err.to_string();
+    assert!(text.contains(&format!("pool ({})", a.base_url())), "{text}");
+    assert!(text.contains(&format!("pool ({})", b.base_url())), "{text}");
+
+    // After the cooldown a trial call finds `a` answering again.
+    a.on(CHAT, vec![ok_reply("a is back")]);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let done = collect(chat.chat(hello()).await.unwrap()).await.unwrap();
+    assert_eq!(done.text, "a is back");
+}
+
+#[tokio::test]
 async fn a_failed_half_open_trial_reopens_the_circuit() {
     let (flaky, backup) = (MockServer::start().await, MockServer::start().await);
     flaky.on(CHAT, vec![server_error()]);
