@@ -1,6 +1,7 @@
 //! The JSON body extractor. axum's own `Json` answers in plain text; this
-//! one answers in OpenAI's error shape: 413 over the body limit, 400 for
-//! malformed JSON or a field of the wrong type (naming the field).
+//! one answers in OpenAI's error shape: 413 over the body limit, 408 for a
+//! body that takes longer than [`BodyReadTimeout`], 400 for malformed JSON
+//! or a field of the wrong type (naming the field).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -8,6 +9,13 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+
+/// The longest a request body may take to arrive once its headers have
+/// ([`crate::ServerConfig::body_read_timeout`]), as a request extension: a
+/// client that sends a byte a second would otherwise hold its place in the
+/// queue for as long as it likes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyReadTimeout(pub std::time::Duration);
 
 /// A request body parsed as JSON into `T`, whatever its `Content-Type`
 /// (clients such as `curl -d` send JSON labelled as a form).
@@ -21,7 +29,25 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+        let limit = request
+            .extensions()
+            .get::<BodyReadTimeout>()
+            .map_or(crate::DEFAULT_READ_TIMEOUT, |t| t.0);
+        let read = tokio::time::timeout(limit, Bytes::from_request(request, state));
+        let Ok(read) = read.await else {
+            return Err(ApiError {
+                status: StatusCode::REQUEST_TIMEOUT,
+                message: format!(
+                    "The request body did not arrive within {:.0?}. Send it at once, with a \
+                     correct Content-Length.",
+                    limit
+                ),
+                kind: "invalid_request_error",
+                param: None,
+                code: Some("request_timeout"),
+            });
+        };
+        let bytes = read.map_err(|rejection| {
             let status = rejection.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError {

@@ -49,6 +49,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
@@ -130,7 +131,18 @@ pub struct ServerConfig {
     /// Requests the model decodes at once (its parallel sequences), to
     /// estimate `Retry-After`.
     pub slots: usize,
+    /// The longest a client may take to send a request's headers (also the
+    /// longest a kept-alive connection may stay idle); then the connection
+    /// is closed. A client sending a byte a second is cut off.
+    pub header_read_timeout: Duration,
+    /// The longest a request body may take once its headers arrived; then
+    /// 408. Meanwhile the request holds its place in the queue.
+    pub body_read_timeout: Duration,
 }
+
+/// The default of [`ServerConfig::header_read_timeout`] and
+/// [`ServerConfig::body_read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default of [`ServerConfig::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
@@ -145,6 +157,8 @@ impl Default for ServerConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             slots: 1,
+            header_read_timeout: DEFAULT_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -220,6 +234,7 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
         // Outside the key check, so its 401 comes in Anthropic's shape there too.
         .layer(axum::middleware::from_fn(messages::anthropic_errors))
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(axum::Extension(extract::BodyReadTimeout(config.body_read_timeout)))
         .with_state(state);
     Router::new().route("/healthz", get(healthz)).merge(api)
 }
@@ -241,11 +256,45 @@ pub async fn serve(
         None => false,
     };
     check_exposure(addr, config.api_key.is_some() || has_keys)?;
-    axum::serve(listener, router(models, config))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| ServeError::Io { addr: addr.to_string(), source })
+    let header_read_timeout = config.header_read_timeout;
+    let app = router(models, config);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: the connections open
+                    // go on, and accepting resumes when one closes.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Streamed tokens go out as they come, not when a segment fills.
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
 }
+
+/// The pause after a failed accept (no file descriptor left) before the next.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// `GET /v1/models`: the models this server serves.
 async fn list_models(State(state): State<AppState>) -> axum::Json<serde_json::Value> {

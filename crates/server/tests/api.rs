@@ -802,6 +802,56 @@ async fn a_full_queue_answers_429_with_retry_after_and_frees_as_replies_end() {
 }
 
 #[tokio::test]
+async fn a_client_that_sends_a_byte_at_a_time_is_cut_off_and_frees_its_place() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start(|c| {
+        c.max_in_flight = 1;
+        c.header_read_timeout = Duration::from_millis(600);
+        c.body_read_timeout = Duration::from_millis(600);
+    })
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let body = chat(json!("hi")).to_string();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // Slow headers: the connection is closed, nothing is answered.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for byte in head.as_bytes() {
+        if slow.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if started.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), slow.read_to_end(&mut rest)).await;
+    assert!(closed || matches!(read, Ok(Ok(_))), "the slow connection is still open");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    // Quick headers, slow body: 408 in OpenAI's shape, and the one place in
+    // the queue is free again for the next request.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body.as_bytes()[..5]).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer))
+        .await
+        .expect("an answer within the body deadline")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    server.post_json("/v1/chat/completions", chat(json!("hi"))).await;
+}
+
+#[tokio::test]
 async fn flex_service_tier_is_batch_priority() {
     let server = TestServer::start(|_| {}).await;
     let mut body = chat(json!("hi"));
