@@ -58,43 +58,13 @@ bench_embedded="$target/$profile_dir/examples/bench_embedded"
 [ -x "$bench_embedded" ] || die "no $bench_embedded after the build"
 
 # 2. The ggml CPU flags that llama-cpp-sys-2 used for that build.
-# The newest llama.cpp build that produced libraries (the one just linked).
-sys_lib="$(ls -t "$target/$profile_dir"/build/llama-cpp-sys-2-*/out/lib/libllama.a 2>/dev/null | head -n1)"
-sys_cache="${sys_lib%/lib/libllama.a}/build/CMakeCache.txt"
-[ -f "$sys_cache" ] || sys_cache=""
-[ -n "$sys_cache" ] || die "no CMakeCache.txt of llama-cpp-sys-2 under $target/$profile_dir/build"
-sys_out="$(dirname "$(dirname "$sys_cache")")"
-build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$sys_cache")"
-cpu_vars=(GGML_NATIVE GGML_AVX GGML_AVX2 GGML_AVX512 GGML_AVX512_VBMI GGML_AVX512_VNNI
-    GGML_AVX512_BF16 GGML_AVX_VNNI GGML_AMX_TILE GGML_AMX_INT8 GGML_AMX_BF16 GGML_BMI2
-    GGML_FMA GGML_F16C GGML_SSE42 GGML_OPENMP GGML_LLAMAFILE GGML_CPU_REPACK)
-cmake_flags=()
-flags_text=""
-for var in "${cpu_vars[@]}"; do
-    value="$(sed -n "s/^$var:BOOL=//p" "$sys_cache")"
-    [ -n "$value" ] || die "$var not found in $sys_cache"
-    if [ "$var" = GGML_NATIVE ] && [ "$value" = ON ]; then
-        # -march=native picks ggml's AMX kernels on some CPUs, which crash.
-        die "suit's llama.cpp was built with GGML_NATIVE=ON (target-cpu=native); rebuild without it"
-    fi
-    cmake_flags+=("-D$var=$value")
-    [ "$value" = ON ] && flags_text+="${var#GGML_} "
-done
-march="$(sed -n 's/^CMAKE_C_FLAGS:STRING=.*\(-march=[^ ]*\).*/\1/p' "$sys_cache")"
+. "$here/../lib/llama_cpp.sh"
+suit_ggml_flags "$target/$profile_dir" || die "cannot read the flags of suit's llama.cpp build"
 echo "== llama.cpp of suit's build: $build_type, ggml CPU flags ${flags_text}${march}" >&2
 
 # 3. llama-bench from the llama.cpp vendored in the llama-cpp-python sdist.
-mkdir -p "$cache"
-sdist="$cache/llama_cpp_python-$lcp_version.tar.gz"
-if [ ! -f "$sdist" ]; then
-    echo "== downloading the llama-cpp-python $lcp_version sdist from PyPI" >&2
-    pip download --quiet --no-deps --no-binary=llama-cpp-python \
-        "llama-cpp-python==$lcp_version" -d "$cache" >&2
-fi
-src="$cache/llama_cpp_python-$lcp_version/vendor/llama.cpp"
-if [ ! -f "$src/tools/llama-bench/llama-bench.cpp" ]; then
-    tar -xzf "$sdist" -C "$cache"
-fi
+llama_sdist "$cache" "$lcp_version" || die "cannot get the llama-cpp-python sdist"
+src="$llama_src"
 [ -f "$src/tools/llama-bench/llama-bench.cpp" ] || die "no llama-bench sources in $sdist"
 if [ "$link" = crate ]; then
     # The crate ships llama.cpp without its tools; llama-bench's sources are
