@@ -62,6 +62,12 @@ def add(a, b):
 ```
 ";
 
+/// The focus of a repair: `{files}` (the files shown hold the change),
+/// `{step}`, `{plan}` and `{result}` (what its checks found).
+const REPAIR: &str = "\
+The file {files} above already holds the change step {step} tried: {plan} It does not work \
+yet: {result} Fix that change: correct what the failures point at and keep what is right.";
+
 /// After a reply that could not be used: `{error}`.
 const UNUSABLE: &str = "\
 Your edit was not applied: {error}
@@ -117,6 +123,17 @@ pub(crate) fn focus(name: &str, path: &str, why: &FocusReason) -> String {
         FocusReason::UnderTest(test) => format!("which the failing test `{test}` calls"),
     };
     FOCUS.replace("{name}", name).replace("{path}", path).replace("{why}", &why)
+}
+
+/// The focus line of a step that repairs the change an earlier step tried.
+pub(crate) fn repair(files: &[&str], step: u32, plan: &str, result: &str) -> String {
+    let plan = if plan.is_empty() { "a change." } else { plan };
+    let plan = if plan.ends_with(['.', '…']) { plan.to_string() } else { format!("{plan}.") };
+    REPAIR
+        .replace("{files}", &files.join(", "))
+        .replace("{step}", &step.to_string())
+        .replace("{plan}", &plan)
+        .replace("{result}", result)
 }
 
 /// Feedback on a reply that could not be used.
@@ -186,6 +203,7 @@ mod tests {
             focus("`parse`", "a.py", &FocusReason::UnderTest("test_parse".into())),
             unusable("the edit changes nothing."),
             tried(2, "Split on any whitespace.", "2 tests still fail."),
+            repair(&["a.py"], 1, "Split on any whitespace", "NameError: name 're' is not defined."),
         ];
         for text in &texts {
             assert!(!text.contains("{"), "unfilled placeholder: {text}");
@@ -198,6 +216,12 @@ mod tests {
         assert_eq!(
             texts[6],
             "Step 2 tried: Split on any whitespace. It was not kept: 2 tests still fail."
+        );
+        assert_eq!(
+            texts[7],
+            "The file a.py above already holds the change step 1 tried: Split on any whitespace. \
+             It does not work yet: NameError: name 're' is not defined. Fix that change: correct \
+             what the failures point at and keep what is right."
         );
         let narrowed = system(EditFormat::WholeFile, &targets[..1], Some("`parse`"), false);
         assert!(!narrowed.contains('{'), "{narrowed}");

@@ -351,6 +351,8 @@ pub async fn run(
         checked_in_step: 0,
         scratch: None,
         first_candidate_passed: None,
+        repair_base: None,
+        repairing: None,
     };
     run.session = ws
         .store()
@@ -456,6 +458,23 @@ struct Loop<'a> {
     /// Where candidates are checked (made at the first need).
     scratch: Option<Scratch>,
     first_candidate_passed: Option<bool>,
+    /// The closest candidate of the last try not kept, for a repair.
+    repair_base: Option<RepairBase>,
+    /// Set while a repair step runs: the files it changed read as it left
+    /// them, and its failures are the ones the model is shown.
+    repairing: Option<RepairBase>,
+}
+
+/// A candidate the scratch checks rejected, kept to be repaired (see
+/// [`Strategy::Repair`]).
+#[derive(Debug, Clone)]
+struct RepairBase {
+    step: u32,
+    plan: String,
+    /// What its checks found, in a sentence.
+    result: String,
+    changes: Vec<FileChange>,
+    outcomes: Vec<CheckOutcome>,
 }
 
 /// A candidate that parsed, applied in memory and passed the gate.
@@ -498,6 +517,9 @@ type DecidedFiles = Vec<(String, Option<String>)>;
 
 /// How a reply that changes nothing is told so.
 const NO_CHANGE: &str = "the edit changes nothing.";
+
+/// How a reply that makes a change already tried is told so.
+const REPEATED: &str = "it repeats a change that already failed.";
 
 /// A candidate's check may take this many times the longest the check has
 /// taken before it is stopped ...
@@ -554,14 +576,21 @@ impl Loop<'_> {
             let step = self.tally.steps();
             journal.emit(Event::StepStarted { step, autonomy: self.autonomy });
             let strategy = Strategy::LADDER[self.strategy];
+            self.repairing =
+                if strategy == Strategy::Repair { self.repair_base.take() } else { None };
             let plan = match self.plan(strategy) {
                 Ok(plan) => plan,
                 Err(reason) => return (Outcome::Failed, reason, None),
             };
             self.checked_in_step = 0;
-            match self.step(step, &plan, reviewer, journal).await {
+            let result = self.step(step, &plan, reviewer, journal).await;
+            self.repairing = None;
+            match result {
                 StepResult::End(end) => return end,
-                StepResult::Kept => self.strategy = 0,
+                StepResult::Kept => {
+                    self.strategy = 0;
+                    self.repair_base = None;
+                }
                 StepResult::NotKept(reason) => {
                     if let Some(end) = self.next_strategy(step, &plan, &reason, journal) {
                         return end;
@@ -606,6 +635,13 @@ impl Loop<'_> {
             if alone && !checked.passed && !self.progress(checked.failing, plan.stub) {
                 let result = describe_failure(checked);
                 self.notes.push(prompts::tried(step, &proposal.plan, &result));
+                self.repair_base = Some(RepairBase {
+                    step,
+                    plan: proposal.plan.clone(),
+                    result: result.clone(),
+                    changes: proposal.changes.clone(),
+                    outcomes: checked.outcomes.clone(),
+                });
                 return StepResult::NotKept(result);
             }
         }
@@ -661,6 +697,7 @@ impl Loop<'_> {
                     .plan(next)
                     .is_ok_and(|p| p.format != EditFormat::Region && p.function.is_none()),
                 Strategy::Narrow => !plan.stub && self.function_under_test(plan).is_some(),
+                Strategy::Repair => self.repair_base.is_some(),
                 _ => true,
             };
             if applies {
@@ -746,8 +783,7 @@ impl Loop<'_> {
                         proposal.candidate = candidate;
                         if self.tally.failed_before(&proposal.key) {
                             stale += 1;
-                            "it repeats a change that already failed. Make a different change."
-                                .to_string()
+                            format!("{REPEATED} Make a different change.")
                         } else if !seen.insert(proposal.key.clone()) {
                             continue; // the same change as an earlier candidate
                         } else {
@@ -756,7 +792,9 @@ impl Loop<'_> {
                         }
                     }
                     Err(message) => {
-                        stale += usize::from(message.starts_with(NO_CHANGE));
+                        stale += usize::from(
+                            message.starts_with(NO_CHANGE) || message.starts_with(REPEATED),
+                        );
                         message
                     }
                 };
@@ -1317,6 +1355,10 @@ impl Loop<'_> {
             }
         };
         plan.reply_tokens = self.reply_tokens(&plan);
+        if let Some(base) = &self.repairing {
+            let files: Vec<&str> = base.changes.iter().map(FileChange::path).collect();
+            plan.focus = Some(prompts::repair(&files, base.step, &base.plan, &base.result));
+        }
         if strategy == Strategy::NameTheFailure {
             if let Some(report) = &self.report {
                 let named = report.render(&|p| self.read_text(p), 1);
@@ -1409,7 +1451,14 @@ impl Loop<'_> {
         self.last_checks.iter().map(|c| c.output.as_str()).collect::<Vec<_>>().join("\n")
     }
 
+    /// A file's text as the step sees it: during a repair, as the change
+    /// being repaired left it.
     fn read_text(&self, path: &str) -> Option<String> {
+        let repaired =
+            self.repairing.as_ref().and_then(|r| r.changes.iter().find(|c| c.path() == path));
+        if let Some(change) = repaired {
+            return change.after().map(str::to_string);
+        }
         self.ws.read(path).ok().flatten().and_then(|b| String::from_utf8(b).ok())
     }
 
@@ -1460,7 +1509,8 @@ impl Loop<'_> {
             segments
                 .push(Segment::new(Source::Repo(target.path.clone()), title, body).priority(95));
         }
-        for check in self.last_checks.iter().filter(|c| !c.passed()) {
+        let checks = self.repairing.as_ref().map_or(&self.last_checks, |r| &r.outcomes);
+        for check in checks.iter().filter(|c| !c.passed()) {
             let (title, text) = match parse_test_output(&check.output) {
                 Some(report) => (
                     format!("Failing tests of `{}`", check.command),
@@ -1557,12 +1607,13 @@ impl Loop<'_> {
         };
         let g = suit_edit::grammar_limited(plan.format, &paths, lines, blocks);
         let edit = g.replacen("root ::=", "edit ::=", 1);
-        // One sentence: a period followed by a space ends the line. Asked
-        // for 20 words, the model wrote run-on plans up to the limit that
-        // trailed off into other languages and cost a fifth of each reply.
+        // One sentence of printable ASCII: a period ends the line unless a
+        // character other than a space follows it (`lib.rs`). Asked for 20
+        // words, the model wrote run-on plans up to the limit that trailed
+        // off into other languages and cost a fifth of each reply.
         let plan_line = format!(
             "plan ::= \"{PLAN_PREFIX}\" plan-char{{1,{PLAN_REPLY_MAX_CHARS}}} \".\"? \"\\n\"\n\
-             plan-char ::= [^.\\n] | \".\" [^ \\n]\n"
+             plan-char ::= [ -,/-~] | \"-\" | \".\" [!-~]\n"
         );
         if allow_done {
             format!("root ::= \"DONE\" | plan edit\n{plan_line}{edit}")
@@ -1604,6 +1655,12 @@ impl Loop<'_> {
         } else if plan.format == EditFormat::WholeFile {
             let read = |p: &str| self.read_text(p);
             changes = complete_whole_files(changes, &self.config.task, &plan.targets, &read)?;
+        }
+        if self.repairing.is_some() {
+            if changes.is_empty() {
+                return Err(format!("{REPEATED} Fix it instead."));
+            }
+            changes = self.rebased(changes);
         }
         if changes.is_empty() {
             return Err(format!("{NO_CHANGE} Change the code so the task is done."));
@@ -1663,6 +1720,28 @@ impl Loop<'_> {
         })
     }
 
+    /// Changes made from the files as a repaired change left them, made
+    /// from the files on disk instead: what is written is the same, the
+    /// diff shows all of it. A change back to the file on disk is none.
+    fn rebased(&self, changes: Vec<FileChange>) -> Vec<FileChange> {
+        let mut out = Vec::with_capacity(changes.len());
+        for change in changes {
+            let path = change.path().to_string();
+            let on_disk =
+                self.ws.read(&path).ok().flatten().and_then(|b| String::from_utf8(b).ok());
+            match (on_disk, change.after().map(str::to_string)) {
+                (Some(before), Some(after)) if before == after => {}
+                (Some(before), Some(after)) => {
+                    out.push(FileChange::Modified { path, before, after })
+                }
+                (None, Some(after)) => out.push(FileChange::Created { path, after }),
+                (Some(before), None) => out.push(FileChange::Deleted { path, before }),
+                (None, None) => {}
+            }
+        }
+        out
+    }
+
     /// A function that `changes` add to a file and that a test file shown
     /// to the model defines: a small model told a test fails often copies
     /// the test into the source, which fixes nothing and stays behind as
@@ -1675,11 +1754,8 @@ impl Loop<'_> {
                 .map(|f| f.name)
                 .collect()
         };
-        let tests: Vec<(&String, Vec<String>)> = plan
-            .tests
-            .iter()
-            .filter_map(|p| Some((p, names(p, &self.read_text(p)?))))
-            .collect();
+        let tests: Vec<(&String, Vec<String>)> =
+            plan.tests.iter().filter_map(|p| Some((p, names(p, &self.read_text(p)?)))).collect();
         for change in changes {
             let Some(after) = change.after() else { continue };
             let before = change.before().map(|b| names(change.path(), b)).unwrap_or_default();

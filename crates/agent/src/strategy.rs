@@ -11,6 +11,11 @@ pub(crate) enum Strategy {
     /// The planned edit format; the first candidate greedy, the others
     /// sampled.
     First,
+    /// The closest candidate of the try before, shown as the file it made,
+    /// with the failures it causes, to be fixed: a small model that wrote
+    /// the right change with a slip (a name it never defined, a missing
+    /// import) fixes the slip far more often than it writes it all anew.
+    Repair,
     /// The failing tests' assertions named at the top of the request, and
     /// the change tried before; sampled a little hotter.
     NameTheFailure,
@@ -28,8 +33,9 @@ impl Strategy {
     /// format: a small model asked for SEARCH/REPLACE blocks of a short file
     /// tends to copy the whole file into SEARCH and REPLACE alike, again and
     /// again, which costs minutes and changes nothing.
-    pub(crate) const LADDER: [Strategy; 5] = [
+    pub(crate) const LADDER: [Strategy; 6] = [
         Strategy::First,
+        Strategy::Repair,
         Strategy::NameTheFailure,
         Strategy::Narrow,
         Strategy::OtherFormat,
@@ -40,6 +46,7 @@ impl Strategy {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Strategy::First => "first try",
+            Strategy::Repair => "repair of the closest try",
             Strategy::NameTheFailure => "failing assertion named",
             Strategy::OtherFormat => "other edit format",
             Strategy::Narrow => "narrowed to the function under test",
@@ -49,7 +56,7 @@ impl Strategy {
 
     /// Sampling temperature of candidate `i`: each candidate hotter than
     /// the one before. The first is greedy when the request itself is new
-    /// (first try, other format, narrowed); a retry that only adds facts
+    /// (first try, repair, other format, narrowed); a retry that only adds facts
     /// samples it too, so even a single candidate changes.
     pub(crate) fn temperature(self, i: usize) -> f32 {
         const STEPS: [f32; 4] = [0.0, 0.5, 0.8, 1.0];

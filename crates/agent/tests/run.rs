@@ -185,17 +185,16 @@ async fn auto_checks_a_candidate_in_a_scratch_copy_and_feeds_its_failure_back() 
         })
         .collect();
     assert_eq!(checks, [0, 2]);
-    // The second request carries the output of the files as they are, and
-    // a note on what the tried change did.
+    // The second request repairs the tried change: the file as that change
+    // left it, with the failures it causes, and a note on it.
     let second = &model.requests()[1];
     let context = &second.messages[1].content;
     let (output, note) = context.split_once("## Earlier steps").expect("a note on step 1");
-    assert!(output.contains("calc.py has:    return a - b"), "{context}");
-    assert!(!output.contains("return a * b"), "{context}");
+    assert!(output.contains("calc.py has:    return a * b"), "{context}");
+    assert!(!output.contains("return a - b"), "{context}");
     assert!(note.contains("Step 1 tried"), "{context}");
-    assert!(note.contains("calc.py has:    return a * b"), "the note quotes what broke: {context}");
-    // The retry asks differently: not greedy this time.
-    assert_ne!(model.requests()[0].sampling.temperature, second.sampling.temperature);
+    assert!(context.contains("The file calc.py above already holds the change step 1 tried"));
+    assert_ne!(model.requests()[0].messages, second.messages, "the retry asks differently");
     // Undo restores the exact original bytes.
     r.ws.undo(1, false).unwrap();
     assert_eq!(r.read("calc.py"), BUGGY);
@@ -255,6 +254,7 @@ async fn a_narrowed_step_asks_for_the_function_alone_and_splices_it_with_its_imp
     let model = ScriptedModel::new(&[
         &shapes(&SHAPES.replace("3 * r", "3.1 * r")),
         &shapes(&SHAPES.replace("3 * r", "3.14 * r")),
+        &shapes(&SHAPES.replace("3 * r", "3.142 * r")),
         &shapes("import math\n\ndef area(r):\n    return math.pi * r * r\n"),
     ]);
     let mut sink = MemorySink::default();
@@ -270,15 +270,46 @@ async fn a_narrowed_step_asks_for_the_function_alone_and_splices_it_with_its_imp
         .replace("\"\"\"Shapes.\"\"\"\n", "\"\"\"Shapes.\"\"\"\nimport math\n")
         .replace("3 * r * r", "math.pi * r * r");
     assert_eq!(r.read("shapes.py"), expected);
-    // The third try was narrowed to `area`, which the failing test calls,
-    // and asked for that function alone, with a reply sized to it.
-    let third = &model.requests()[2];
-    assert!(third.messages[0].content.contains("new code of the function `area` only"));
-    assert!(third.messages[1].content.contains("changes only the function `area` of shapes.py"));
-    assert!(third.sampling.max_tokens < model.requests()[0].sampling.max_tokens);
+    // The fourth try (after the first, the repair and the named failure)
+    // was narrowed to `area`, which the failing test calls, and asked for
+    // that function alone, with a reply sized to it.
+    let fourth = &model.requests()[3];
+    assert!(fourth.messages[0].content.contains("new code of the function `area` only"));
+    assert!(fourth.messages[1].content.contains("changes only the function `area` of shapes.py"));
+    assert!(fourth.sampling.max_tokens < model.requests()[0].sampling.max_tokens);
     assert!(events
         .iter()
-        .any(|e| matches!(e, Event::Proposal { step: 3, format, .. } if format == "function")));
+        .any(|e| matches!(e, Event::Proposal { step: 4, format, .. } if format == "function")));
+}
+
+#[tokio::test]
+async fn a_change_with_a_slip_is_repaired_from_where_it_stopped_and_applied_whole() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let slip = whole("def add(a, b):\n    return a +\n");
+    let model = ScriptedModel::new(&[&slip, &whole(FIXED)]);
+    let mut sink = MemorySink::default();
+    let cfg = config(Autonomy::Auto, r.dir.path());
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let events = &sink.events;
+    assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::StrategyChanged { step: 1, strategy, .. } if strategy == "repair of the closest try"
+    )), "{events:#?}");
+    // The repair was asked on the file as the slip left it.
+    let second = &model.requests()[1].messages[1].content;
+    assert!(second.contains("```\ndef add(a, b):\n    return a +\n```"), "{second}");
+    assert!(!second.contains("a - b"), "{second}");
+    // What was applied goes from the file on disk to the repaired file.
+    let diff = events.iter().find_map(|e| match e {
+        Event::Diff { step: 2, diff, .. } => Some(diff.clone()),
+        _ => None,
+    });
+    let diff = diff.expect("a diff at step 2");
+    assert!(diff.contains("-    return a - b\n+    return a + b\n"), "{diff}");
+    assert_eq!(r.read("calc.py"), FIXED);
+    r.ws.undo(1, false).unwrap();
+    assert_eq!(r.read("calc.py"), BUGGY);
 }
 
 #[tokio::test]
@@ -393,11 +424,17 @@ async fn the_run_stops_only_when_every_strategy_was_tried_and_says_which() {
     let (outcome, stop) = finished(&sink.events);
     assert_eq!(outcome, Outcome::ChecksFailing);
     let Some(LeashStop::Repeated { reason }) = stop else { panic!("{stop:?}") };
-    for name in ["first try", "failing assertion named", "other edit format", "hotter sampling"] {
+    for name in [
+        "first try",
+        "repair of the closest try",
+        "failing assertion named",
+        "other edit format",
+        "hotter sampling",
+    ] {
         assert!(reason.contains(name), "{reason}");
         assert!(summary.strategies.iter().any(|s| s == name), "{:?}", summary.strategies);
     }
-    assert_eq!(summary.steps, 4, "one step per strategy that applies");
+    assert_eq!(summary.steps, 5, "one step per strategy that applies");
     // No two requests were the same.
     let requests = model.requests();
     for (i, a) in requests.iter().enumerate() {
@@ -409,7 +446,7 @@ async fn the_run_stops_only_when_every_strategy_was_tried_and_says_which() {
         }
     }
     // The other format was asked for: SEARCH/REPLACE blocks.
-    assert!(requests[2].messages[0].content.contains("SEARCH/REPLACE"));
+    assert!(requests[3].messages[0].content.contains("SEARCH/REPLACE"));
     assert_eq!(r.read("calc.py"), BUGGY);
 }
 
@@ -455,9 +492,9 @@ async fn candidates_that_all_change_nothing_move_to_the_next_strategy_not_a_refl
 #[tokio::test]
 async fn hotter_sampling_goes_on_while_it_brings_new_candidates() {
     let r = repo(&[("calc.py", BUGGY)]);
-    // Five different wrong changes (one per rung, then hotter twice), then
+    // Six different wrong changes (one per rung, then hotter twice), then
     // the fix: the run does not stop when the ladder is climbed.
-    let wrong: Vec<String> = ["a * b", "a / b", "b - a", "a ** b", "a % b"]
+    let wrong: Vec<String> = ["a * b", "a / b", "b - a", "a ** b", "a % b", "a // b"]
         .iter()
         .map(|e| whole(&format!("def add(a, b):\n    return {e}\n")))
         .collect();
