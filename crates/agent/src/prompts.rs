@@ -19,7 +19,7 @@ pub const PLAN_MAX_CHARS: usize = 120;
 /// shown: a plan ended by the grammar in mid-sentence derails a small
 /// model, whose edit then starts with nonsense (`obj['file_path']`) or
 /// repeats a few characters until the token limit.
-pub(crate) const PLAN_REPLY_MAX_CHARS: usize = 400;
+pub(crate) const PLAN_REPLY_MAX_CHARS: usize = 300;
 
 /// The role, the rule for untrusted text, and the rule of small changes.
 const ROLE: &str = "\

@@ -5,7 +5,7 @@
 //! project's checks. A step that is not kept moves the run to its next
 //! [`Strategy`], so no retry repeats the request before it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -353,6 +353,7 @@ pub async fn run(
         first_candidate_passed: None,
         repair_base: None,
         repairing: None,
+        checked_early: HashMap::new(),
     };
     run.session = ws
         .store()
@@ -463,6 +464,9 @@ struct Loop<'a> {
     /// Set while a repair step runs: the files it changed read as it left
     /// them, and its failures are the ones the model is shown.
     repairing: Option<RepairBase>,
+    /// Candidates of the current try checked while the others were still
+    /// being decoded, by change key: not checked again when choosing.
+    checked_early: HashMap<String, Checked>,
 }
 
 /// A candidate the scratch checks rejected, kept to be repaired (see
@@ -843,6 +847,7 @@ impl Loop<'_> {
         journal: &mut Journal<'_>,
     ) -> Result<Vec<Completion>, ModelError> {
         let cost_before = self.cost();
+        self.checked_early.clear();
         let mut requests = Vec::with_capacity(n);
         for i in 0..n {
             let temperature = (plan.strategy.temperature(i) + heat).min(MAX_TEMPERATURE);
@@ -884,23 +889,55 @@ impl Loop<'_> {
         }
         self.calls += 1;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let collected = futures::future::join_all(streams.into_iter().enumerate().map(|(i, s)| {
-            let tx = tx.clone();
-            suit_model::collect_with(s, move |text| {
-                if i == 0 {
-                    let _ = tx.send(text);
+        let mut pending: futures::stream::FuturesUnordered<_> = streams
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let tx = tx.clone();
+                async move {
+                    let reply = suit_model::collect_with(s, move |text| {
+                        if i == 0 {
+                            let _ = tx.send(text);
+                        }
+                    })
+                    .await;
+                    (i, reply)
                 }
             })
-        }));
+            .collect();
         drop(tx);
-        let forward = async {
-            while let Some(text) = rx.recv().await {
-                journal.emit(Event::ReplyDelta { step, text });
+        // With several candidates, each is checked as soon as it is whole;
+        // one that passes ends the try, and the others' decoding stops. The
+        // first try waits for its greedy candidate, whose result the run
+        // reports on its own.
+        let early = n > 1 && self.verifies();
+        let mut results = Vec::with_capacity(n);
+        let mut passed = false;
+        loop {
+            tokio::select! {
+                Some(text) = rx.recv() => journal.emit(Event::ReplyDelta { step, text }),
+                next = futures::StreamExt::next(&mut pending) => {
+                    let Some((i, result)) = next else { break };
+                    if early && !passed {
+                        if let Ok(reply) = &result {
+                            passed = self.check_early(plan, reply).await;
+                        }
+                    }
+                    results.push((i, result));
+                    let greedy_known = step > 1 || results.iter().any(|(j, _)| *j == 0);
+                    if passed && greedy_known {
+                        break;
+                    }
+                }
             }
-        };
-        let (results, ()) = tokio::join!(collected, forward);
+        }
+        while let Ok(text) = rx.try_recv() {
+            journal.emit(Event::ReplyDelta { step, text });
+        }
+        drop(pending);
+        results.sort_by_key(|(i, _)| *i);
         let mut replies = Vec::new();
-        for result in results {
+        for (_, result) in results {
             match result {
                 Ok(reply) => replies.push(reply),
                 Err(e) => error = Some(e),
@@ -930,6 +967,42 @@ impl Loop<'_> {
         Ok(replies)
     }
 
+    /// Checks a reply of a try still being decoded; whether it passes. The
+    /// result is kept for [`Loop::choose`].
+    async fn check_early(&mut self, plan: &Plan, reply: &Completion) -> bool {
+        let Ok(proposal) = self.check_reply(plan, &reply.text, reply.finish_reason) else {
+            return false;
+        };
+        if self.tally.failed_before(&proposal.key) || self.checked_early.contains_key(&proposal.key)
+        {
+            return false;
+        }
+        if !self.ensure_scratch() {
+            return false;
+        }
+        let Some(checked) = self.check_candidate(plan, &proposal).await else { return false };
+        let passed = checked.passed;
+        self.checked_early.insert(proposal.key, checked);
+        passed
+    }
+
+    /// Makes the scratch copy candidates are checked in, once; whether
+    /// there is one (the notes say why not).
+    fn ensure_scratch(&mut self) -> bool {
+        if self.scratch.is_none() {
+            match Scratch::new() {
+                Ok(s) => self.scratch = Some(s),
+                Err(e) => {
+                    self.notes.push(format!(
+                        "Candidates could not be checked: cannot make a scratch copy: {e}"
+                    ));
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     /// Picks the candidate to go on with. With checks configured, each is
     /// checked in the scratch copy: the first (greedy) one, then the others
     /// from the smallest change up, until one passes; else the one with
@@ -945,16 +1018,8 @@ impl Loop<'_> {
         if !self.verifies() {
             return (candidates.swap_remove(0), None);
         }
-        if self.scratch.is_none() {
-            match Scratch::new() {
-                Ok(s) => self.scratch = Some(s),
-                Err(e) => {
-                    self.notes.push(format!(
-                        "Candidates could not be checked: cannot make a scratch copy: {e}"
-                    ));
-                    return (candidates.swap_remove(0), None);
-                }
-            }
+        if !self.ensure_scratch() {
+            return (candidates.swap_remove(0), None);
         }
         let mut best: Option<(Proposal, Checked)> = None;
         let mut unchecked = Vec::new();
@@ -962,9 +1027,15 @@ impl Loop<'_> {
             if self.tally.check(self.tokens, self.cost()).is_err() && best.is_some() {
                 break;
             }
-            let Some(checked) = self.check_candidate(plan, &proposal).await else {
-                unchecked.push(proposal);
-                continue;
+            let checked = match self.checked_early.remove(&proposal.key) {
+                Some(checked) => checked,
+                None => match self.check_candidate(plan, &proposal).await {
+                    Some(checked) => checked,
+                    None => {
+                        unchecked.push(proposal);
+                        continue;
+                    }
+                },
             };
             self.checked_in_step += 1;
             journal.emit(Event::CandidateChecked {
@@ -1608,12 +1679,14 @@ impl Loop<'_> {
         let g = suit_edit::grammar_limited(plan.format, &paths, lines, blocks);
         let edit = g.replacen("root ::=", "edit ::=", 1);
         // One sentence of printable ASCII: a period ends the line unless a
-        // character other than a space follows it (`lib.rs`). Asked for 20
-        // words, the model wrote run-on plans up to the limit that trailed
-        // off into other languages and cost a fifth of each reply.
+        // lower-case letter or digit follows it (`lib.rs`, `3.5`). Asked for
+        // 20 words, the model wrote run-on plans up to the limit that
+        // trailed off into other languages and cost a fifth of each reply;
+        // allowed any character after a period, it glued the next sentence
+        // on (`docstring._tokens should ...`).
         let plan_line = format!(
             "plan ::= \"{PLAN_PREFIX}\" plan-char{{1,{PLAN_REPLY_MAX_CHARS}}} \".\"? \"\\n\"\n\
-             plan-char ::= [ -,/-~] | \"-\" | \".\" [!-~]\n"
+             plan-char ::= [ -,/-~] | \"-\" | \".\" [a-z0-9]\n"
         );
         if allow_done {
             format!("root ::= \"DONE\" | plan edit\n{plan_line}{edit}")

@@ -313,6 +313,31 @@ async fn a_change_with_a_slip_is_repaired_from_where_it_stopped_and_applied_whol
 }
 
 #[tokio::test]
+async fn a_candidate_that_passes_ends_the_try_without_waiting_for_the_others() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    // The greedy candidate fails, the second passes, the third never ends.
+    let model = ScriptedModel::new(&[&whole(WRONG), &whole(FIXED), HANG]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.candidates = 3;
+    cfg.leash.max_wall = std::time::Duration::from_secs(60);
+    let started = std::time::Instant::now();
+    run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    let events = &sink.events;
+    assert_eq!(finished(events).0, Outcome::Done, "{events:#?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+    assert_eq!(r.read("calc.py"), FIXED);
+    let checked: Vec<(u32, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CandidateChecked { candidate, passed, .. } => Some((*candidate, *passed)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checked, [(0, false), (1, true)], "each checked once, the endless one never");
+}
+
+#[tokio::test]
 async fn a_test_copied_into_the_source_is_refused() {
     const TEST: &str = "import unittest\n\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n";
     let r = repo(&[("calc.py", BUGGY), ("test_calc.py", TEST)]);
