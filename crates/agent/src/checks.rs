@@ -149,6 +149,9 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
         }
     };
     let pgid = child.id();
+    // A check dropped while it runs (the run's wall budget ended) takes its
+    // whole process group with it, not only `sh`.
+    let mut group = KillGroupOnDrop(pgid);
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
     let read = async move {
@@ -167,6 +170,9 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
         (status, text)
     })
     .await;
+    if waited.is_ok() {
+        group.0 = None;
+    }
     match waited {
         Ok((Ok(status), text)) => {
             let status = if status.success() {
@@ -181,10 +187,8 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
             kept_output(&text),
         ),
         Err(_) => {
-            if let Some(pgid) = pgid {
-                // The whole group: `sh -c` and everything it started.
-                unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
-            }
+            // The whole group: `sh -c` and everything it started.
+            drop(group);
             outcome(
                 CheckStatus::TimedOut,
                 format!(
@@ -192,6 +196,19 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
                     check.timeout.as_secs()
                 ),
             )
+        }
+    }
+}
+
+/// Kills a check's process group when dropped, unless its id was taken.
+struct KillGroupOnDrop(Option<u32>);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            // SAFETY: killpg only sends a signal; a group that is gone
+            // makes it fail with ESRCH, which is ignored.
+            unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
         }
     }
 }
@@ -315,6 +332,18 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert!(!marker.exists(), "a child of the check outlived the timeout");
+    }
+
+    #[tokio::test]
+    async fn a_check_dropped_while_it_runs_takes_its_children_along() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("survived");
+        let check = Check::new(format!("(sleep 2; touch {}) & sleep 30", marker.display()));
+        let dropped =
+            tokio::time::timeout(Duration::from_millis(500), run_check(&check, dir.path())).await;
+        assert!(dropped.is_err(), "the check should still be running");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(!marker.exists(), "a child of the dropped check lived on");
     }
 
     #[tokio::test]
