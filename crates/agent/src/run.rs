@@ -37,6 +37,10 @@ const REFLECTION_HEAT: f32 = 0.4;
 /// The hottest a candidate is sampled.
 const MAX_TEMPERATURE: f32 = 1.5;
 
+/// The temperature of a candidate sampled in place of one that brought
+/// nothing to check.
+const REFILL_TEMPERATURE: f32 = 0.8;
+
 /// Failing tests described to the model in detail.
 const FEEDBACK_FAILURES: usize = 3;
 
@@ -834,7 +838,9 @@ impl Loop<'_> {
     /// One try: `n` replies to the same messages, decoded together, each
     /// sampled its own way (the first greedy unless the strategy samples
     /// hot), `heat` added to every temperature. The first candidate's reply
-    /// streams to the sink.
+    /// streams to the sink. With several candidates checked, a reply that
+    /// brings nothing to check (it changes nothing, repeats a change, or
+    /// cannot be used) is replaced by a fresh sampled one, up to `n` more.
     #[allow(clippy::too_many_arguments)]
     async fn ask(
         &mut self,
@@ -848,32 +854,30 @@ impl Loop<'_> {
     ) -> Result<Vec<Completion>, ModelError> {
         let cost_before = self.cost();
         self.checked_early.clear();
-        let mut requests = Vec::with_capacity(n);
-        for i in 0..n {
-            let temperature = (plan.strategy.temperature(i) + heat).min(MAX_TEMPERATURE);
-            let request = ChatRequest {
+        let seed = self.config.seed.wrapping_add(self.calls.wrapping_mul(101));
+        let session_key = self.session_key.clone();
+        let request = |i: usize, temperature: f32| {
+            let temperature = (temperature + heat).min(MAX_TEMPERATURE);
+            ChatRequest {
                 messages: messages.to_vec(),
                 sampling: Sampling {
                     max_tokens: plan.reply_tokens,
                     temperature,
                     top_p: if temperature > 0.0 { 0.95 } else { 1.0 },
-                    seed: self
-                        .config
-                        .seed
-                        .wrapping_add(self.calls.wrapping_mul(101))
-                        .wrapping_add(i as u32),
+                    seed: seed.wrapping_add(i as u32),
                     ..Sampling::default()
                 },
                 constraint: constraint.clone(),
                 session: Some(if i == 0 {
-                    self.session_key.clone()
+                    session_key.clone()
                 } else {
-                    format!("{}/{i}", self.session_key)
+                    format!("{session_key}/{i}")
                 }),
                 ..ChatRequest::default()
-            };
-            requests.push(request);
-        }
+            }
+        };
+        let requests: Vec<ChatRequest> =
+            (0..n).map(|i| request(i, plan.strategy.temperature(i))).collect();
         // Sent together, so the backend can decode them together.
         let started = futures::future::join_all(requests.into_iter().map(|r| self.model.chat(r)));
         let mut streams = Vec::with_capacity(n);
@@ -887,23 +891,11 @@ impl Loop<'_> {
         if streams.is_empty() {
             return Err(error.expect("n >= 1 requests were sent"));
         }
-        self.calls += 1;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut pending: futures::stream::FuturesUnordered<_> = streams
             .into_iter()
             .enumerate()
-            .map(|(i, s)| {
-                let tx = tx.clone();
-                async move {
-                    let reply = suit_model::collect_with(s, move |text| {
-                        if i == 0 {
-                            let _ = tx.send(text);
-                        }
-                    })
-                    .await;
-                    (i, reply)
-                }
-            })
+            .map(|(i, s)| collect_reply(i, s, (i == 0).then(|| tx.clone())))
             .collect();
         drop(tx);
         // With several candidates, each is checked as soon as it is whole;
@@ -913,14 +905,29 @@ impl Loop<'_> {
         let early = n > 1 && self.verifies();
         let mut results = Vec::with_capacity(n);
         let mut passed = false;
+        let mut keys = HashSet::new();
+        let mut next = n;
         loop {
             tokio::select! {
                 Some(text) = rx.recv() => journal.emit(Event::ReplyDelta { step, text }),
-                next = futures::StreamExt::next(&mut pending) => {
-                    let Some((i, result)) = next else { break };
+                done = futures::StreamExt::next(&mut pending) => {
+                    let Some((i, result)) = done else { break };
                     if early && !passed {
                         if let Ok(reply) = &result {
-                            passed = self.check_early(plan, reply).await;
+                            match self.triage(plan, reply, &mut keys) {
+                                Some(proposal) => passed = self.check_early(plan, proposal).await,
+                                None if next < 2 * n => {
+                                    // Sampled warm: the greedy and coolest
+                                    // candidates are the ones that change
+                                    // nothing or repeat themselves.
+                                    let refill = request(next, REFILL_TEMPERATURE);
+                                    if let Ok(s) = self.model.chat(refill).await {
+                                        pending.push(collect_reply(next, s, None));
+                                    }
+                                    next += 1;
+                                }
+                                None => {}
+                            }
                         }
                     }
                     results.push((i, result));
@@ -931,6 +938,7 @@ impl Loop<'_> {
                 }
             }
         }
+        self.calls += 1;
         while let Ok(text) = rx.try_recv() {
             journal.emit(Event::ReplyDelta { step, text });
         }
@@ -967,16 +975,23 @@ impl Loop<'_> {
         Ok(replies)
     }
 
-    /// Checks a reply of a try still being decoded; whether it passes. The
-    /// result is kept for [`Loop::choose`].
-    async fn check_early(&mut self, plan: &Plan, reply: &Completion) -> bool {
-        let Ok(proposal) = self.check_reply(plan, &reply.text, reply.finish_reason) else {
-            return false;
-        };
-        if self.tally.failed_before(&proposal.key) || self.checked_early.contains_key(&proposal.key)
-        {
-            return false;
-        }
+    /// A finished reply of a try, as a proposal worth checking: `None`
+    /// when it cannot be used, changes nothing, repeats a change that
+    /// failed or one of this try's (`keys`).
+    fn triage(
+        &self,
+        plan: &Plan,
+        reply: &Completion,
+        keys: &mut HashSet<String>,
+    ) -> Option<Proposal> {
+        let proposal = self.check_reply(plan, &reply.text, reply.finish_reason).ok()?;
+        let new = !self.tally.failed_before(&proposal.key) && keys.insert(proposal.key.clone());
+        new.then_some(proposal)
+    }
+
+    /// Checks a candidate of a try still being decoded; whether it passes.
+    /// The result is kept for [`Loop::choose`].
+    async fn check_early(&mut self, plan: &Plan, proposal: Proposal) -> bool {
         if !self.ensure_scratch() {
             return false;
         }
@@ -1948,6 +1963,22 @@ fn complete_whole_files(
         }
     }
     Ok(out)
+}
+
+/// Reads a candidate's stream to its end, sending its pieces of text to
+/// `tx` when given (the candidate shown as it is written).
+async fn collect_reply(
+    i: usize,
+    stream: suit_model::TextStream,
+    tx: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> (usize, Result<Completion, ModelError>) {
+    let reply = suit_model::collect_with(stream, move |text| {
+        if let Some(tx) = &tx {
+            let _ = tx.send(text);
+        }
+    })
+    .await;
+    (i, reply)
 }
 
 /// Whether going from `before` to `after` failing tests moves the run

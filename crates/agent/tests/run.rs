@@ -2,6 +2,7 @@
 //! replies from a fixed list (it is not a language model), against real
 //! files in a temp directory, a real SQLite store and real check commands.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -500,7 +501,8 @@ async fn a_candidate_whose_tests_hang_is_stopped_long_before_the_check_timeout()
 async fn candidates_that_all_change_nothing_move_to_the_next_strategy_not_a_reflection() {
     let r = repo(&[("calc.py", BUGGY)]);
     let (same, fixed, wrong) = (whole(BUGGY), whole(FIXED), whole(WRONG));
-    let model = ScriptedModel::new(&[&same, &same, &fixed, &wrong]);
+    // Two candidates and their two replacements change nothing.
+    let model = ScriptedModel::new(&[&same, &same, &same, &same, &fixed, &wrong]);
     let mut sink = MemorySink::default();
     let mut cfg = config(Autonomy::Auto, r.dir.path());
     cfg.candidates = 2;
@@ -512,6 +514,28 @@ async fn candidates_that_all_change_nothing_move_to_the_next_strategy_not_a_refl
         sink.events.iter().any(|e| matches!(e, Event::EditFailed { reflection: 1, .. }));
     assert!(!reflected, "{:#?}", sink.events);
     assert!(sink.events.iter().any(|e| matches!(e, Event::StrategyChanged { step: 1, .. })));
+}
+
+#[tokio::test]
+async fn a_candidate_that_changes_nothing_is_replaced_by_a_fresh_sample_in_the_same_try() {
+    let r = repo(&[("calc.py", BUGGY)]);
+    let (same, wrong, fixed) = (whole(BUGGY), whole(WRONG), whole(FIXED));
+    let model = ScriptedModel::new(&[&same, &wrong, &fixed]);
+    let mut sink = MemorySink::default();
+    let mut cfg = config(Autonomy::Auto, r.dir.path());
+    cfg.candidates = 2;
+    let summary = run(&cfg, &model, None, &r.ws, &mut NoPerson, &mut sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Done, "{:#?}", sink.events);
+    assert_eq!(r.read("calc.py"), FIXED);
+    let changed = count(&sink.events, |e| matches!(e, Event::StrategyChanged { .. }));
+    assert_eq!(changed, 0, "found in the first try: {:#?}", sink.events);
+    let requests = model.requests();
+    assert_eq!(requests.len(), 3);
+    // The replacement asks the same, sampled warm, in a sequence of its own.
+    assert_eq!(requests[2].messages, requests[0].messages);
+    assert!(requests[2].sampling.temperature > requests[1].sampling.temperature);
+    let sessions: HashSet<_> = requests.iter().map(|r| r.session.clone()).collect();
+    assert_eq!(sessions.len(), 3);
 }
 
 #[tokio::test]
