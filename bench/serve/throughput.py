@@ -44,11 +44,12 @@ def prompt(n):
     return f"Request {n}. Write a short Python function that {TASKS[n % len(TASKS)]}."
 
 
-def wait_ready(port, process, seconds=600):
+def wait_ready(port, process, log, seconds=600):
     deadline = time.time() + seconds
     while time.time() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server exited: {process.stderr.read()[-2000:]}")
+            log.seek(0)
+            raise SystemExit(f"server exited: {log.read()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/v1/models")
@@ -184,10 +185,13 @@ def main():
     results = {}
     for name, command in servers.items():
         port = free_port()
+        # Logs go to a file: a pipe nobody reads fills up (llama-cpp-python
+        # logs every request) and blocks the server mid-run.
+        log = open(os.path.join(workdir, f"{name}.log"), "w+")
         process = subprocess.Popen(command(port), env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
+                                   stderr=log, text=True)
         try:
-            model = wait_ready(port, process)
+            model = wait_ready(port, process, log)
             one_request(port, model, 10**6, 8)  # warm-up: weights paged in
             results[name] = {}
             for c in clients:
@@ -199,6 +203,7 @@ def main():
                       f"{figures['requests']} requests, {figures['errors']} errors", flush=True)
         finally:
             stop(process)
+            log.close()
     ratios = {}
     for other in ("llama-server", "llama-cpp-python"):
         if other in results:
