@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use suit_protocol::{CheckOutcome, CheckStatus};
 use tokio::io::AsyncReadExt;
 
 /// A check to run: a shell command line, like `cargo test` or `pytest -q`.
@@ -25,61 +26,6 @@ impl Check {
     /// A check with a 5-minute timeout and no network.
     pub fn new(command: impl Into<String>) -> Self {
         Self { command: command.into(), timeout: Duration::from_secs(300), network: false }
-    }
-}
-
-/// How a check ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum CheckStatus {
-    /// Exit code 0.
-    Passed,
-    /// A non-zero exit code (or a signal, as `None`).
-    Failed {
-        /// The exit code, if the process exited normally.
-        code: Option<i32>,
-    },
-    /// Killed at the timeout.
-    TimedOut,
-    /// The command could not be started.
-    NotStarted {
-        /// Why.
-        reason: String,
-    },
-}
-
-impl std::fmt::Display for CheckStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CheckStatus::Passed => write!(f, "passed"),
-            CheckStatus::Failed { code: Some(code) } => write!(f, "failed with exit code {code}"),
-            CheckStatus::Failed { code: None } => write!(f, "killed by a signal"),
-            CheckStatus::TimedOut => write!(f, "timed out"),
-            CheckStatus::NotStarted { reason } => write!(f, "could not start: {reason}"),
-        }
-    }
-}
-
-/// The result of one check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckOutcome {
-    /// The command line.
-    pub command: String,
-    /// How it ended.
-    pub status: CheckStatus,
-    /// Combined stdout and stderr: its error lines and its end, at most
-    /// about 400 lines and 64 KiB (see [`trim_output`]).
-    pub output: String,
-    /// Wall time.
-    pub duration: Duration,
-    /// Whether it ran without network access.
-    pub isolated: bool,
-}
-
-impl CheckOutcome {
-    /// Whether the check passed.
-    pub fn passed(&self) -> bool {
-        self.status == CheckStatus::Passed
     }
 }
 

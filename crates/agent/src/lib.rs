@@ -12,7 +12,6 @@
 //! and why; a step that is not kept makes the next one ask differently.
 //! Every event goes to an [`EventSink`] and the session's journal.
 
-mod autonomy;
 mod checks;
 mod complete;
 mod events;
@@ -25,15 +24,17 @@ mod scratch;
 mod strategy;
 mod testout;
 
-pub use autonomy::{Autonomy, UnknownAutonomy};
-pub use checks::{run_check, trim_output, Check, CheckOutcome, CheckStatus};
+pub use checks::{run_check, trim_output, Check};
 pub use complete::CompletionEnd;
-pub use events::{
-    Approver, Decision, Event, EventSink, FileSummary, JsonlSink, MemorySink, Outcome,
-    SegmentSummary, Stamped,
-};
+pub use events::{EventSink, JsonlSink, MemorySink};
 pub use gate::{check_path, Action, Policy, Verdict};
-pub use leash::{Leash, LeashStop, StepTooLarge, Tally};
+pub use leash::{Leash, StepTooLarge, Tally};
 pub use prompts::PLAN_MAX_CHARS;
 pub use run::{run, validate, NoPerson, Review, Reviewer, RunConfig, RunError, RunSummary};
 pub use testout::{parse_test_output, Runner, TestFailure, TestReport};
+// The types that cross process boundaries live in `suit-protocol`; they are
+// re-exported so the loop's users need one import.
+pub use suit_protocol::{
+    Approver, Autonomy, CheckOutcome, CheckStatus, Decision, Event, FileSummary, LeashStop,
+    Outcome, SegmentSummary, Stamped, UnknownAutonomy,
+};

@@ -763,6 +763,14 @@ async fn jsonl_events_follow_the_schema() {
     }
     let lines: Vec<serde_json::Value> =
         String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // Every line is valid under the published schema.
+    let published = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/events.schema.json");
+    let schema = serde_json::from_str(&std::fs::read_to_string(published).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for line in &lines {
+        let errors: Vec<String> = validator.iter_errors(line).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{line}: {errors:?}");
+    }
     // The reply streams as deltas, then comes whole as the proposal.
     let streamed: String = lines
         .iter()

@@ -1,0 +1,22 @@
+//! The types that cross suit's process boundaries, in one place: the events
+//! a run reports (to the terminal, `--json`, the session journal and the
+//! server's event stream), the slider's levels, check outcomes and the
+//! leash's stops. Each derives a JSON Schema; [`event_schema`] is the one
+//! published as `docs/events.schema.json`.
+
+mod autonomy;
+mod check;
+mod events;
+mod stop;
+
+pub use autonomy::{Autonomy, UnknownAutonomy};
+pub use check::{CheckOutcome, CheckStatus};
+pub use events::{Approver, Decision, Event, FileSummary, Outcome, SegmentSummary, Stamped};
+pub use stop::LeashStop;
+
+/// The JSON Schema of one line of a run's event stream (a [`Stamped`]
+/// event), as published in `docs/events.schema.json`.
+pub fn event_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Stamped);
+    serde_json::to_value(schema).expect("a schema is JSON")
+}
