@@ -105,6 +105,38 @@ pub struct RunConfig {
 impl RunConfig {
     /// Candidates per try when checks can verify them.
     pub const DEFAULT_CANDIDATES: usize = 4;
+
+    /// Most tokens of one reply by default.
+    pub const DEFAULT_MAX_OUTPUT_TOKENS: u32 = 2048;
+
+    /// A run of `model_name`, whose context window holds `window` tokens,
+    /// with replies of at most `max_output_tokens`: at `file` with the
+    /// default leash and candidates, and no task, files or checks yet. A
+    /// `small` model (about 2B parameters or less, the embedded ones)
+    /// rewrites whole files under a grammar.
+    pub fn for_model(
+        model_name: impl Into<String>,
+        window: usize,
+        small: bool,
+        max_output_tokens: u32,
+    ) -> Self {
+        RunConfig {
+            task: String::new(),
+            autonomy: Autonomy::File,
+            files: Vec::new(),
+            checks: Vec::new(),
+            leash: Leash::default(),
+            small_model: small,
+            constrain: small,
+            // The reply's room and the system prompt's.
+            context_budget: window.saturating_sub(max_output_tokens as usize + 600).max(1024),
+            max_output_tokens,
+            cwd: PathBuf::from("."),
+            model_name: model_name.into(),
+            candidates: Self::DEFAULT_CANDIDATES,
+            seed: 0,
+        }
+    }
 }
 
 /// A person's (or a reviewer program's) verdict on a proposed step.

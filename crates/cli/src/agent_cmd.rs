@@ -172,8 +172,8 @@ struct Engine {
     routed: Routed,
     /// Tokens of the model's window.
     window: usize,
-    small: bool,
-    constrain: bool,
+    /// An embedded model: small, and decoded under a grammar.
+    embedded: bool,
     name: String,
     /// Most tokens of one reply.
     max_output_tokens: u32,
@@ -221,10 +221,9 @@ impl Engine {
             window,
             // Embedded models are small here (the catalog's are 0.5-1.5B): they
             // rewrite whole files and decode under a grammar.
-            small: embedded,
-            constrain: embedded,
+            embedded,
             name: format!("{} via {name}", backend.model),
-            max_output_tokens: 2048,
+            max_output_tokens: RunConfig::DEFAULT_MAX_OUTPUT_TOKENS,
             routed,
         })
     }
@@ -243,22 +242,9 @@ impl Engine {
         candidates: usize,
         seed: u32,
     ) -> RunConfig {
-        let max_output_tokens = self.max_output_tokens;
-        RunConfig {
-            task,
-            autonomy,
-            files,
-            checks,
-            leash,
-            small_model: self.small,
-            constrain: self.constrain,
-            context_budget: self.window.saturating_sub(max_output_tokens as usize + 600).max(1024),
-            max_output_tokens,
-            cwd,
-            model_name: self.name.clone(),
-            candidates,
-            seed,
-        }
+        let base =
+            RunConfig::for_model(&self.name, self.window, self.embedded, self.max_output_tokens);
+        RunConfig { task, autonomy, files, checks, leash, cwd, candidates, seed, ..base }
     }
 
     /// Loads the model now, so its load time is not counted as a step's.

@@ -1,5 +1,6 @@
 //! `suit serve`: the chat role's model behind an OpenAI-compatible HTTP API,
-//! with the embed role's model for `/v1/embeddings`.
+//! with the embed role's model for `/v1/embeddings`, and agent sessions
+//! (`/v1/sessions`) on repositories under the `--root` directories.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -9,8 +10,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use suit_agent::RunConfig;
 use suit_model::{BackendKind, Model, Task};
-use suit_server::{check_exposure, Served, ServedModels, ServerConfig};
+use suit_server::{check_exposure, Served, ServedModels, ServerConfig, SessionSettings, Sessions};
 use suit_store::ApiKeys;
 
 use crate::keys_cmd::keys_path;
@@ -46,6 +48,10 @@ pub struct ServeArgs {
     /// gets 429 with `Retry-After`.
     #[arg(long, default_value_t = suit_server::DEFAULT_MAX_IN_FLIGHT, value_name = "N")]
     max_queue: usize,
+    /// A directory whose repositories agent sessions (`/v1/sessions`) may
+    /// change; repeat for several (default: the current directory).
+    #[arg(long = "root", value_name = "DIR")]
+    roots: Vec<PathBuf>,
 }
 
 /// Runs `suit serve` until Ctrl-C.
@@ -68,6 +74,22 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
             format!("cannot load the model of backend `{backend_name}` ({})", backend.model)
         })?;
     }
+    let window = backend.ctx_size.map_or(DEFAULT_SESSION_WINDOW, |n| n as usize);
+    let embedded = backend.kind == BackendKind::Embedded;
+    let name = format!("{} via {backend_name}", backend.model);
+    let template = RunConfig::for_model(
+        name,
+        window.min(DEFAULT_SESSION_WINDOW),
+        embedded,
+        RunConfig::DEFAULT_MAX_OUTPUT_TOKENS,
+    );
+    let roots = if args.roots.is_empty() {
+        vec![std::env::current_dir().context("cannot read the current directory")?]
+    } else {
+        args.roots
+    };
+    let sessions = Sessions::new(SessionSettings { roots, model: model.clone(), template })
+        .map_err(anyhow::Error::msg)?;
     let mut generation = Served::new(model, model_id(&backend.model));
     generation.aliases = vec![backend.model.clone(), backend_name.clone()];
     let embeddings = embedding_model(&routed);
@@ -86,6 +108,7 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
         prices,
         max_in_flight: args.max_queue,
         slots,
+        sessions: Some(Arc::new(sessions)),
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
@@ -116,6 +139,10 @@ pub async fn serve(args: ServeArgs, config_file: Option<&Path>) -> Result<ExitCo
     suit_server::serve(listener, models, config, shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The context window an agent session plans its prompts for, in tokens
+/// (less when the backend's is smaller).
+const DEFAULT_SESSION_WINDOW: usize = 8192;
 
 /// The key store, when its file exists (it is created by `suit keys add`,
 /// never by the server).

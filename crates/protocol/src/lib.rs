@@ -1,17 +1,22 @@
 //! The types that cross suit's process boundaries, in one place: the events
 //! a run reports (to the terminal, `--json`, the session journal and the
-//! server's event stream), the slider's levels, check outcomes and the
-//! leash's stops. Each derives a JSON Schema; [`event_schema`] is the one
+//! server's event stream), the slider's levels, check outcomes, the leash's
+//! stops, and the requests and views of agent sessions over HTTP. Each derives a JSON Schema; [`event_schema`] is the one
 //! published as `docs/events.schema.json`.
 
 mod autonomy;
 mod check;
 mod events;
+mod session;
 mod stop;
 
 pub use autonomy::{Autonomy, UnknownAutonomy};
 pub use check::{CheckOutcome, CheckStatus};
 pub use events::{Approver, Decision, Event, FileSummary, Outcome, SegmentSummary, Stamped};
+pub use session::{
+    HunkDecision, NewSession, PendingReview, ReviewDecisions, ReviewFile, ReviewHunk, SessionState,
+    SessionView, SetAutonomy, UndoSteps, Undone, Verdict,
+};
 pub use stop::LeashStop;
 
 /// The JSON Schema of one line of a run's event stream (a [`Stamped`]

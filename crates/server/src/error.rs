@@ -59,6 +59,32 @@ impl ApiError {
         }
     }
 
+    /// A 404 for something that does not exist (a session, a hunk).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A 403 for a request its caller may not make.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// A 409 for a request the state of its object refuses (a decision on a
+    /// session that has ended, a hunk decided twice).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    fn with_status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            kind: "invalid_request_error",
+            param: None,
+            code: Some(code),
+        }
+    }
+
     /// Sets the machine-readable code.
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
@@ -165,7 +191,7 @@ pub async fn unknown_route(method: Method, uri: Uri) -> ApiError {
         message: format!(
             "Invalid URL ({method} {}): this server answers GET /healthz, GET /metrics, \
              GET /v1/models, GET /v1/usage, POST /v1/chat/completions, POST /v1/completions, \
-             POST /v1/embeddings and POST /v1/messages.",
+             POST /v1/embeddings, POST /v1/messages and /v1/sessions.",
             uri.path()
         ),
         kind: "invalid_request_error",

@@ -42,6 +42,8 @@ mod ids;
 mod messages;
 mod metrics;
 mod params;
+mod sessions;
+mod sessions_api;
 mod sse;
 mod usage;
 
@@ -58,6 +60,7 @@ use suit_model::{Model, Prices};
 use suit_store::ApiKeys;
 
 pub use error::ApiError;
+pub use sessions::{SessionSettings, Sessions};
 
 /// The largest request body accepted by default: 4 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 4 << 20;
@@ -138,6 +141,9 @@ pub struct ServerConfig {
     /// The longest a request body may take once its headers arrived; then
     /// 408. Meanwhile the request holds its place in the queue.
     pub body_read_timeout: Duration,
+    /// Agent sessions (`/v1/sessions`): runs of the loop on repositories
+    /// under their roots; `None`: not served.
+    pub sessions: Option<Arc<Sessions>>,
 }
 
 /// The default of [`ServerConfig::header_read_timeout`] and
@@ -159,6 +165,7 @@ impl Default for ServerConfig {
             slots: 1,
             header_read_timeout: DEFAULT_READ_TIMEOUT,
             body_read_timeout: DEFAULT_READ_TIMEOUT,
+            sessions: None,
         }
     }
 }
@@ -217,11 +224,15 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/messages", post(messages::messages))
         .route_layer(axum::middleware::from_fn_with_state(admission, admission::admit));
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/v1/models", get(list_models))
         .route("/v1/usage", get(usage::usage))
         .route("/metrics", get(metrics::metrics).with_state(metrics.clone()))
-        .merge(model_routes)
+        .merge(model_routes);
+    if let Some(sessions) = config.sessions {
+        api = api.merge(sessions_api::routes(sessions));
+    }
+    let api = api
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
