@@ -2,7 +2,8 @@
 # Installs the system packages suit needs to build and test on Debian/Ubuntu:
 # a C/C++ toolchain and CMake for llama.cpp, libclang for its bindings,
 # pip for fetching model wheels, venv for the API client tests, and git.
-# Safe to run more than once.
+# With --tests, also what only the tests use: Chromium and its WebDriver
+# (the review page's browser test). Safe to run more than once.
 set -euo pipefail
 
 need=()
@@ -16,6 +17,10 @@ venv_probe=$(mktemp -d)
 python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || need+=(python3-venv)
 rm -rf "$venv_probe"
 command -v c++ >/dev/null || need+=(g++)
+if [ "${1:-}" = "--tests" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v chromedriver >/dev/null || need+=(chromium-driver)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "suit setup: installing ${need[*]}" >&2

@@ -15,6 +15,11 @@
 //! (total tokens, total cost, requests per minute) and its usage recorded;
 //! `GET /v1/usage` shows a key its own usage, and the admin every key's.
 //!
+//! Agent sessions (`/v1/sessions`, when [`ServerConfig::sessions`] is set):
+//! runs of suit's loop that clients start, stream (server-sent events,
+//! resumable with `Last-Event-ID`) and steer hunk by hunk, and the review
+//! page at `/` that drives them in a browser.
+//!
 //! Sharing: the routes that use the model wait in one bounded queue
 //! ([`ServerConfig::max_in_flight`]; beyond it, 429 with `Retry-After`);
 //! each request carries its key's name and priority to the model, whose
@@ -38,6 +43,7 @@ mod completions;
 mod embeddings;
 mod error;
 mod extract;
+mod gui;
 mod ids;
 mod messages;
 mod metrics;
@@ -229,6 +235,7 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
         .route("/v1/usage", get(usage::usage))
         .route("/metrics", get(metrics::metrics).with_state(metrics.clone()))
         .merge(model_routes);
+    let sessions = config.sessions.is_some();
     if let Some(sessions) = config.sessions {
         api = api.merge(sessions_api::routes(sessions));
     }
@@ -247,7 +254,10 @@ pub fn router(models: ServedModels, config: ServerConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(axum::Extension(extract::BodyReadTimeout(config.body_read_timeout)))
         .with_state(state);
-    Router::new().route("/healthz", get(healthz)).merge(api)
+    let public = Router::new().route("/healthz", get(healthz));
+    // The review page is static; what it shows comes from the API, behind the key.
+    let public = if sessions { public.merge(gui::routes()) } else { public };
+    public.merge(api)
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then lets

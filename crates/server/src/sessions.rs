@@ -51,6 +51,17 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
+/// A server going away stops its runs: a step waiting for a person is not
+/// written, and no thread is left waiting for a decision that cannot come.
+impl Drop for Sessions {
+    fn drop(&mut self) {
+        let sessions = self.sessions.get_mut().unwrap_or_else(|e| e.into_inner());
+        for session in sessions.values() {
+            let _ = session.stop();
+        }
+    }
+}
+
 /// One session: what it was asked, and what it has done so far.
 pub(crate) struct Session {
     id: String,

@@ -257,3 +257,67 @@ async fn sessions_are_refused_outside_the_roots_and_on_bad_requests() {
     assert_eq!(status, 404);
     assert_eq!(s.read(), BUGGY);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_page_is_served_whole_with_a_strict_content_policy() {
+    let s = Setup::new(&[]).await;
+    for (path, kind) in
+        [("/", "text/html"), ("/gui/app.js", "text/javascript"), ("/gui/app.css", "text/css")]
+    {
+        let response = s.client.get(format!("{}{path}", s.server.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let headers = response.headers().clone();
+        assert!(headers["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+        assert!(headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+        let body = response.text().await.unwrap();
+        assert!(body.len() > 500, "{path}");
+    }
+}
+
+/// A real headless Chromium (chromedriver, driven by Selenium from
+/// `SUIT_TEST_PYTHON`) on the review page: the form starts a session, the
+/// keyboard rejects one hunk and accepts the other, a second tab follows
+/// within a second, `u` undoes. The screenshot is kept in
+/// `target/test-artifacts/review-page.png`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_page_in_a_real_browser_decides_hunk_by_hunk_and_undoes() {
+    let python = std::env::var_os("SUIT_TEST_PYTHON").unwrap_or_else(|| {
+        panic!(
+            "SUIT_TEST_PYTHON is not set: this test drives Chromium with Selenium.\n  fix: run \
+             scripts/test.sh (it installs chromium and chromium-driver, and makes \
+             target/test-venv with the pinned `selenium`), or set SUIT_TEST_PYTHON to a Python \
+             that has `selenium`"
+        )
+    });
+    let s = Setup::new(&[&format!("calc.py\n```python\n{FIXED}```\n")]).await;
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("review-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/review_page.py");
+    let after = BUGGY.replace("a + b", "a * b");
+    let run = tokio::process::Command::new(python)
+        .arg(&script)
+        .env("SUIT_BASE_URL", &s.server.base)
+        .env("SUIT_REPO", s.repo())
+        .env("SUIT_FILE", "calc.py")
+        .env("SUIT_BEFORE", BUGGY)
+        .env("SUIT_AFTER", &after)
+        .env("SUIT_SCREENSHOT", &screenshot)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(180), run)
+        .await
+        .expect("the browser test ended within 180 s")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("all review page checks passed"),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(s.read(), BUGGY, "undone from the page");
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a screenshot was saved");
+}
