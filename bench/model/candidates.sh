@@ -11,7 +11,9 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 model="${1:-qwen2.5-coder-1.5b-instruct-q4_k_m}"
 cd "$repo"
 cargo build --release --example bench_candidates -p suit-model >&2
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# What the `suit` binary sets for itself (crates/cli/src/main.rs): a short
+# OpenMP spin, fast on an idle machine and safe on a busy one.
+if [ -z "${OMP_WAIT_POLICY+set}" ]; then export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"; fi
 "${CARGO_TARGET_DIR:-target}/release/examples/bench_candidates" \
     --model "$model" --threads "${THREADS:-2}" --reps "${REPS:-2}" \
     --candidates "${CANDIDATES:-4}" --max-tokens "${MAX_TOKENS:-400}"

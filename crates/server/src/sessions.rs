@@ -68,8 +68,10 @@ pub(crate) struct Session {
     task: String,
     repo: PathBuf,
     /// The repository's journal and checkpoints, shared by the run and
-    /// the undo route.
-    ws: Arc<Workspace>,
+    /// the undo route while the run lasts. Released when it ends: an open
+    /// workspace holds the repository's lock, which `suit undo` and other
+    /// runs need.
+    ws: Mutex<Option<Arc<Workspace>>>,
     started_ms: u64,
     shared: Mutex<Shared>,
     /// Wakes a reviewer waiting for decisions (or for the stop).
@@ -171,7 +173,7 @@ impl Sessions {
             id: id.clone(),
             task: request.task,
             repo,
-            ws: Arc::new(ws),
+            ws: Mutex::new(Some(Arc::new(ws))),
             started_ms: now_ms(),
             shared: Mutex::new(Shared {
                 events: Vec::new(),
@@ -246,7 +248,7 @@ fn open_workspace(repo: &Path) -> Result<Workspace, ApiError> {
 /// Runs the loop of `session` to its end, or until a person stops it.
 async fn drive(session: Arc<Session>, config: RunConfig, model: Arc<dyn Model>) {
     let started = std::time::Instant::now();
-    let ws = session.ws.clone();
+    let Some(ws) = session.ws.lock().unwrap_or_else(|e| e.into_inner()).clone() else { return };
     let mut reviewer = WebReviewer { session: session.clone() };
     let mut sink = SessionSink { session: session.clone() };
     let ended = tokio::select! {
@@ -273,6 +275,16 @@ async fn drive(session: Arc<Session>, config: RunConfig, model: Arc<dyn Model>) 
             });
         }
     }
+    // The lock goes before clients see the end, so that what they do next
+    // (`suit undo`, another session) finds the repository free.
+    drop(ws);
+    session.ws.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut shared = session.shared();
+    shared.state = SessionState::Finished;
+    shared.review = None;
+    drop(shared);
+    session.events.send_modify(|_| {});
+    session.decided.notify_all();
 }
 
 impl Session {
@@ -309,9 +321,13 @@ impl Session {
         self.events.subscribe()
     }
 
-    /// The repository's workspace (journal, checkpoints, undo).
-    pub(crate) fn workspace(&self) -> &Workspace {
-        &self.ws
+    /// The repository's workspace (journal, checkpoints, undo): the run's
+    /// while it lasts, else opened for the caller.
+    pub(crate) fn workspace(&self) -> Result<Arc<Workspace>, ApiError> {
+        match self.ws.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            Some(ws) => Ok(ws),
+            None => open_workspace(&self.repo).map(Arc::new),
+        }
     }
 
     /// Whether the run is between steps or waiting for a person (not
@@ -408,8 +424,9 @@ impl EventSink for SessionSink {
         let mut shared = self.session.shared();
         match event {
             Event::StepStarted { autonomy, .. } => shared.autonomy = *autonomy,
+            // The state moves to `finished` once the run has let go of
+            // the repository (`drive`).
             Event::Finished { outcome, .. } => {
-                shared.state = SessionState::Finished;
                 shared.outcome = Some(*outcome);
                 shared.review = None;
             }

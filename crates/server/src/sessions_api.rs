@@ -192,7 +192,7 @@ async fn undo(
 }
 
 fn undo_steps(session: &Session, steps: usize) -> Result<Undone, ApiError> {
-    match session.workspace().undo(steps, false) {
+    match session.workspace()?.undo(steps, false) {
         Ok(report) => Ok(Undone { checkpoints: report.undone }),
         Err(e @ suit_store::Error::NothingToUndo { .. }) => {
             Err(ApiError::invalid(Some("steps".into()), format!("{e}.")))

@@ -1,8 +1,8 @@
 //! Agent sessions over HTTP (`/v1/sessions`) on a real server on loopback,
 //! a real repository in a temporary directory and its SQLite journal. The
 //! model is scripted (it answers each request with the next whole-file
-//! edit of its script): these tests are about the session's control flow,
-//! not the model.
+//! edit of its script) where a test is about the session's control flow;
+//! the last test runs the real test model behind the review page.
 
 mod common;
 
@@ -67,13 +67,22 @@ impl Setup {
     /// A server whose sessions may change the repositories under a fresh
     /// root, with a `calc` repository in it; the model answers `replies`.
     async fn new(replies: &[&str]) -> Self {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir(root.path().join("calc")).unwrap();
-        std::fs::write(root.path().join("calc/calc.py"), BUGGY).unwrap();
         let model: Arc<dyn Model> =
             Arc::new(ScriptedModel(Mutex::new(replies.iter().map(|r| r.to_string()).collect())));
         let mut template = suit_agent::RunConfig::for_model("scripted", 8192, true, 1024);
         template.constrain = false;
+        Self::with_model(model, "scripted", template).await
+    }
+
+    /// The same on `model`, with runs set up as `template`.
+    async fn with_model(
+        model: Arc<dyn Model>,
+        name: &str,
+        template: suit_agent::RunConfig,
+    ) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("calc")).unwrap();
+        std::fs::write(root.path().join("calc/calc.py"), BUGGY).unwrap();
         let sessions = Sessions::new(SessionSettings {
             roots: vec![root.path().to_path_buf()],
             model: model.clone(),
@@ -81,7 +90,7 @@ impl Setup {
         })
         .unwrap();
         let config = ServerConfig { sessions: Some(Arc::new(sessions)), ..Default::default() };
-        let models = ServedModels::one(suit_server::Served::new(model, "scripted"));
+        let models = ServedModels::one(suit_server::Served::new(model, name));
         let server = common::spawn_server(models, config).await;
         Self { root, server, client: reqwest::Client::new() }
     }
@@ -216,6 +225,40 @@ async fn a_person_accepts_one_hunk_rejects_another_and_undoes_the_step_over_http
     assert_eq!(status, 400, "nothing left to undo: {body}");
 }
 
+/// A step a session wrote is in the repository's journal, the one `suit
+/// log` lists and `suit undo` reverts (opened here as the CLI opens it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_step_is_in_the_journal_of_suit_log_and_suit_undo() {
+    let s = Setup::new(&[&format!("calc.py\n```python\n{FIXED}```\n")]).await;
+    let id = s.start().await;
+    let view = s.wait_for(&id, "review").await;
+    let hunks: Vec<Value> = view["review"]["files"][0]["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| json!({"id": h["id"], "verdict": "accept"}))
+        .collect();
+    let (status, _) = s.post(&format!("/v1/sessions/{id}/review"), json!({"hunks": hunks})).await;
+    assert_eq!(status, 200);
+    s.wait_for(&id, "finished").await;
+    assert_eq!(s.read(), FIXED);
+
+    let repo = s.root.path().join("calc");
+    let store =
+        suit_store::SqliteStore::open(&suit_store::SqliteStore::default_path(&repo)).unwrap();
+    let ws = suit_store::Workspace::open(&repo, Arc::new(store)).unwrap();
+    let log = ws.log(Some(10)).unwrap();
+    assert_eq!(log.len(), 1, "one step in the journal");
+    assert_eq!(log[0].state, suit_store::CheckpointState::Applied);
+    assert_eq!(log[0].files[0].path, "calc.py");
+    let report = ws.undo(1, false).unwrap();
+    assert_eq!(report.undone.len(), 1);
+    assert_eq!(s.read(), BUGGY, "`suit undo` reverts a session's step");
+    // The session's own undo finds nothing left to undo.
+    let (status, body) = s.post(&format!("/v1/sessions/{id}/undo"), json!({})).await;
+    assert_eq!(status, 400, "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_session_writes_nothing_and_its_stream_ends() {
     let s = Setup::new(&[&format!("calc.py\n```python\n{FIXED}```\n")]).await;
@@ -261,9 +304,12 @@ async fn sessions_are_refused_outside_the_roots_and_on_bad_requests() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_review_page_is_served_whole_with_a_strict_content_policy() {
     let s = Setup::new(&[]).await;
-    for (path, kind) in
-        [("/", "text/html"), ("/gui/app.js", "text/javascript"), ("/gui/app.css", "text/css")]
-    {
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/gui/app.js", "text/javascript"),
+        ("/gui/app.css", "text/css"),
+        ("/gui/highlight.min.js", "text/javascript"),
+    ] {
         let response = s.client.get(format!("{}{path}", s.server.base)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let headers = response.headers().clone();
@@ -320,4 +366,68 @@ async fn the_review_page_in_a_real_browser_decides_hunk_by_hunk_and_undoes() {
     assert_eq!(s.read(), BUGGY, "undone from the page");
     let png = std::fs::read(&screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a screenshot was saved");
+}
+
+/// The review page on a session whose model is the real test model
+/// (`common::CODER`, embedded): the browser starts the session, accepts
+/// every hunk the model proposed and undoes it; then the run's event
+/// stream validates against the published schema, and a client that
+/// reconnects from any event misses none and sees none twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_page_on_the_real_model_accepts_its_step_and_undoes_it() {
+    let python = std::env::var_os("SUIT_TEST_PYTHON")
+        .expect("SUIT_TEST_PYTHON is not set: run scripts/test.sh, or see the test above");
+    let model: Arc<dyn Model> = common::load(common::CODER, 8192).await;
+    let template = suit_agent::RunConfig::for_model(common::CODER, 8192, true, 512);
+    let s = Setup::with_model(model, common::CODER, template).await;
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("review-page-real-model.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/review_accept_all.py");
+    let run = tokio::process::Command::new(python)
+        .arg(&script)
+        .env("SUIT_BASE_URL", &s.server.base)
+        .env("SUIT_REPO", s.repo())
+        .env("SUIT_FILE", "calc.py")
+        .env("SUIT_TASK", "In calc.py, add(a, b) must return the sum a + b: fix it.")
+        .env("SUIT_BEFORE", BUGGY)
+        .env("SUIT_SCREENSHOT", &screenshot)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(900), run)
+        .await
+        .expect("the browser test ended within 900 s")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("all review page checks passed"),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_str(stdout.lines().rev().nth(1).unwrap()).unwrap();
+    assert_eq!(s.read(), BUGGY, "undone from the page");
+    assert!(std::fs::read(&screenshot).unwrap().starts_with(b"\x89PNG"));
+
+    let id = result["session"].as_str().unwrap();
+    let events = s.events(id, None).await;
+    let ids: Vec<usize> = events.iter().map(|(i, _)| *i).collect();
+    assert_eq!(ids, (0..events.len()).collect::<Vec<_>>());
+    let published = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/events.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(published).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for (_, event) in &events {
+        if let Err(error) = validator.validate(event) {
+            panic!("an event of the real run does not validate: {error}\n{event}");
+        }
+    }
+    let kinds: Vec<&str> = events.iter().map(|(_, e)| e["event"].as_str().unwrap()).collect();
+    for kind in ["run_started", "context_summary", "proposal", "diff", "approval", "applied"] {
+        assert!(kinds.contains(&kind), "no `{kind}` event in {kinds:?}");
+    }
+    assert_eq!(kinds.last(), Some(&"finished"));
+    for last in [0, events.len() / 2, events.len() - 1] {
+        assert_eq!(s.events(id, Some(last)).await, events[last + 1..].to_vec(), "from {last}");
+    }
 }

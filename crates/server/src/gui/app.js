@@ -1,7 +1,8 @@
 // suit's review page: sessions of `suit serve` (/v1/sessions), their
 // events, and the pending step's hunks to accept or reject. Every action is
 // one call of the HTTP API (see the README). Text from the repository and
-// the model is untrusted: it is only ever set as textContent.
+// the model is untrusted: it is only ever set as textContent, or given to
+// highlight.js, which escapes it and adds only its own spans.
 "use strict";
 
 const LEVELS = ["tab", "edit", "file", "repo", "auto"];
@@ -232,10 +233,15 @@ function renderReview() {
     item.setAttribute("aria-label", label + (hunk.verdict ? ", " + hunk.verdict + "ed" : ", undecided"));
     item.append(element("h4", label + (hunk.verdict ? ": " + hunk.verdict + "ed" : "")));
     const pre = element("pre");
+    const language = languageOf(file.path);
     for (const line of hunk.text.split("\n")) {
       if (!line) continue;
       const kind = line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "at" : "ctx";
-      pre.append(element("span", line + "\n", kind));
+      const row = element("span", undefined, kind);
+      if (kind === "at") row.textContent = line;
+      else row.append(line[0], highlighted(line.slice(1), language));
+      row.append("\n");
+      pre.append(row);
     }
     item.append(pre);
     const accept = element("button", "Accept (a)");
@@ -250,6 +256,34 @@ function renderReview() {
     box.append(item);
   });
   moveFocus(0, fresh);
+}
+
+/** highlight.js's name for a file's language, from its extension. */
+const LANGUAGES = {
+  py: "python", rs: "rust", js: "javascript", mjs: "javascript", cjs: "javascript", jsx: "javascript",
+  ts: "typescript", tsx: "typescript", go: "go", c: "c", h: "c", cc: "cpp", cpp: "cpp", hpp: "cpp",
+  java: "java", kt: "kotlin", cs: "csharp", rb: "ruby", php: "php", swift: "swift", lua: "lua",
+  sh: "bash", bash: "bash", json: "json", toml: "ini", ini: "ini", yaml: "yaml", yml: "yaml",
+  md: "markdown", css: "css", scss: "scss", html: "xml", xml: "xml", sql: "sql", r: "r",
+};
+
+function languageOf(path) {
+  const name = path.split("/").pop().toLowerCase();
+  if (name === "makefile") return "makefile";
+  const language = LANGUAGES[name.includes(".") ? name.split(".").pop() : ""];
+  return language && window.hljs && hljs.getLanguage(language) ? language : null;
+}
+
+/** A line of code, coloured when its language is known. highlight.js
+ * escapes the text it is given, so its markup holds the line only as text. */
+function highlighted(code, language) {
+  const out = document.createElement("span");
+  if (!language) {
+    out.textContent = code;
+    return out;
+  }
+  out.innerHTML = hljs.highlight(code, { language, ignoreIllegals: true }).value;
+  return out;
 }
 
 function hunkItems() {

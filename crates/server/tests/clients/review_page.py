@@ -62,6 +62,9 @@ def main():
         steps.send_keys("1")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         until(driver, "two hunks shown", lambda d: len(hunk_classes(d)) == 2)
+        keywords = driver.execute_script(
+            "return [...document.querySelectorAll('#hunks .hljs-keyword')].map(k => k.textContent)")
+        assert "return" in keywords and "def" in keywords, f"the Python is highlighted: {keywords}"
         assert read() == BEFORE, "nothing is written before the decisions"
         session = driver.execute_script("return current")
 
