@@ -1,7 +1,7 @@
 //! `suit md`, `suit llms-txt build|check` and `suit docs-lint`: HTML docs
 //! an LLM can read, and instructions an agent can execute.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -33,10 +33,13 @@ pub struct MdArgs {
 /// Build or check an llms.txt index.
 #[derive(Subcommand, Debug)]
 pub enum LlmsTxtCommand {
-    /// Write llms.txt, llms-full.txt and .md copies for a folder or a site.
+    /// Write llms.txt, llms-full.txt and .md copies for a folder or a site,
+    /// or llms.txt and llms-full.txt for Markdown files.
     Build {
-        /// A folder of HTML, or the http(s) URL of a site's start page.
-        input: String,
+        /// A folder of HTML, the http(s) URL of a site's start page, or
+        /// Markdown files (`README.md docs/*.md`), listed in that order.
+        #[arg(required = true)]
+        input: Vec<String>,
         /// Output folder.
         #[arg(short, long, default_value = ".")]
         out: PathBuf,
@@ -153,20 +156,34 @@ pub async fn run_llms_txt(cmd: LlmsTxtCommand) -> Result<ExitCode> {
                 replace_extension,
                 crawl: fetch::CrawlOptions { concurrency, max_pages, ..Default::default() },
             };
-            let r = if input.starts_with("http://") || input.starts_with("https://") {
-                let url = Url::parse(&input).with_context(|| format!("invalid URL {input}"))?;
-                llms_txt::build_from_url(&url, &out, &opts).await?
-            } else {
-                llms_txt::build_from_dir(std::path::Path::new(&input), &out, &opts)?
+            let markdown =
+                |i: &String| i.to_ascii_lowercase().ends_with(".md") && Path::new(i).is_file();
+            let r = match input.as_slice() {
+                [one] if one.starts_with("http://") || one.starts_with("https://") => {
+                    let url = Url::parse(one).with_context(|| format!("invalid URL {one}"))?;
+                    llms_txt::build_from_url(&url, &out, &opts).await?
+                }
+                [one] if !markdown(one) => llms_txt::build_from_dir(Path::new(one), &out, &opts)?,
+                files if files.iter().all(markdown) => {
+                    let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+                    llms_txt::build_from_markdown(&files, &out, &opts)?
+                }
+                _ => bail!(
+                    "cannot index {}: give one folder of HTML, one site URL, or Markdown files\n  \
+                     fix: e.g. `suit llms-txt build README.md docs/*.md -o docs`",
+                    input.join(" ")
+                ),
             };
             for s in &r.skipped {
                 eprintln!("skipped: {s}");
             }
             eprintln!(
-                "wrote {} ({} entries, {} sections) and {}",
+                "wrote {} ({} entr{}, {} section{}) and {}",
                 r.llms_txt.display(),
                 r.entries,
+                if r.entries == 1 { "y" } else { "ies" },
                 r.sections,
+                if r.sections == 1 { "" } else { "s" },
                 r.llms_full.display()
             );
             Ok(ExitCode::SUCCESS)

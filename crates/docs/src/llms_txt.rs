@@ -1,4 +1,5 @@
-//! `llms.txt`: build one for a folder of HTML or a site, and check one.
+//! `llms.txt`: build one for a folder of HTML, a site or a set of Markdown
+//! files, and check one.
 //!
 //! The format (the llms.txt proposal): an H1 title; an optional blockquote
 //! summary; optional free-form details; then H2 sections, each a list of
@@ -64,6 +65,9 @@ struct SitePage {
     description: Option<String>,
     markdown: String,
     full_title: Option<String>,
+    /// Whether the build writes the page's markdown to `md_rel` (HTML
+    /// input), or links to a Markdown file that is already there.
+    copy: bool,
 }
 
 /// Pages that are site machinery rather than documents.
@@ -90,6 +94,43 @@ fn first_paragraph(md: &str) -> Option<String> {
         return Some(plain(t));
     }
     None
+}
+
+/// The first paragraph of prose in a Markdown file, its lines joined:
+/// headings, code, tables, quotes, lists and HTML are passed over.
+fn lead_paragraph(md: &str) -> Option<String> {
+    let mut in_fence = false;
+    let mut lines: Vec<&str> = Vec::new();
+    let mut skipping = false;
+    for line in md.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        if t.is_empty() {
+            if !lines.is_empty() {
+                break;
+            }
+            skipping = false;
+            continue;
+        }
+        if lines.is_empty() {
+            let list = t.split_once(['.', ')']).is_some_and(|(n, rest)| {
+                !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && rest.starts_with(' ')
+            });
+            let first = t.chars().next().unwrap_or(' ');
+            if skipping || list || matches!(first, '#' | '|' | '>' | '-' | '*' | '!' | '<' | '[') {
+                skipping = true;
+                continue;
+            }
+        }
+        lines.push(t);
+    }
+    (!lines.is_empty()).then(|| plain(&lines.join(" ")))
 }
 
 /// Markdown inline → plain text (links to their text, emphasis and escapes removed).
@@ -188,6 +229,7 @@ fn convert_page(
         description,
         markdown: page.markdown,
         full_title: page.title,
+        copy: true,
     }))
 }
 
@@ -305,6 +347,7 @@ fn write_site(
     out_dir: &Path,
     opts: &BuildOptions,
     mut skipped: Vec<String>,
+    given: Option<Vec<Group>>,
 ) -> Result<BuildReport, Error> {
     if pages.is_empty() {
         return Err(Error::Parse {
@@ -340,9 +383,12 @@ fn write_site(
 
     let keys: Vec<String> = pages.iter().map(|p| p.key.clone()).collect();
     let mut nav_titles = HashMap::new();
-    let mut sections = match &nav {
-        Some((nav_page, tree)) => sections_from_nav(tree, nav_page, &index, &mut nav_titles),
-        None => Vec::new(),
+    let mut sections = match (&nav, given) {
+        (_, Some(given)) => given,
+        (Some((nav_page, tree)), None) => {
+            sections_from_nav(tree, nav_page, &index, &mut nav_titles)
+        }
+        (None, None) => Vec::new(),
     };
     // The navigation names pages the way the site's authors do.
     for (k, t) in nav_titles {
@@ -379,10 +425,14 @@ fn write_site(
     // Details: also keeps the summary readable by parsers that expect text
     // between it and the first section.
     let total: usize = all.iter().map(|(_, k)| k.len()).sum();
+    let copies = pages.iter().any(|p| p.copy);
     txt.push_str(&format!(
-        "\nThis index lists {total} pages in {} sections, each linked to a markdown copy. \
+        "\nThis index lists {total} page{} in {} section{}, each linked to {}. \
          The full text of every page, in this order, is in llms-full.txt.\n",
-        all.len()
+        if total == 1 { "" } else { "s" },
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+        if copies { "a markdown copy" } else { "its Markdown file" },
     ));
     let mut full = String::new();
     let mut entries = 0;
@@ -408,7 +458,7 @@ fn write_site(
             full.push_str(&format!("# {}\nSource: {}\n\n{}\n", p.title, url, p.markdown));
         }
     }
-    for p in &pages {
+    for p in pages.iter().filter(|p| p.copy) {
         write_atomic(&out_dir.join(&p.md_rel), p.markdown.as_bytes())?;
     }
     let llms_txt = out_dir.join("llms.txt");
@@ -494,7 +544,77 @@ pub fn build_from_dir(
     }
     let known: HashSet<String> = pages.iter().map(|p| p.key.clone()).collect();
     let nav = find_nav(&nav_candidates, &known);
-    write_site(pages, nav, out_dir, opts, skipped)
+    write_site(pages, nav, out_dir, opts, skipped, None)
+}
+
+/// Builds `llms.txt` and `llms-full.txt` in `out_dir` for Markdown files
+/// (a project's README and docs), one section in the order given. Entries
+/// link to the files themselves, relative to `out_dir` unless
+/// [`BuildOptions::base_url`] names where `out_dir` is published; a page's
+/// title is its first `# ` heading, its description its first paragraph.
+pub fn build_from_markdown(
+    files: &[PathBuf],
+    out_dir: &Path,
+    opts: &BuildOptions,
+) -> Result<BuildReport, Error> {
+    let out = out_dir.canonicalize().map_err(|e| Error::io(out_dir, e))?;
+    let mut pages = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        let markdown = String::from_utf8(bytes).map_err(|_| Error::Parse {
+            path: file.clone(),
+            message: "not UTF-8 text; llms.txt lists Markdown files".into(),
+        })?;
+        let path = file.canonicalize().map_err(|e| Error::io(file, e))?;
+        let rel = relative_to(&path, &out);
+        let key = rel.to_string_lossy().replace('\\', "/");
+        let title = markdown
+            .lines()
+            .find_map(|l| l.strip_prefix("# ").map(|t| plain(t.trim())))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                title_case(&stem.unwrap_or_default())
+            });
+        let description = lead_paragraph(&markdown);
+        if pages.iter().any(|p: &SitePage| p.key == key) {
+            continue;
+        }
+        pages.push(SitePage {
+            key,
+            md_rel: rel,
+            title,
+            description,
+            markdown,
+            full_title: None,
+            copy: false,
+        });
+    }
+    let title = opts.title.clone().or_else(|| pages.first().map(|p| p.title.clone()));
+    let opts = BuildOptions {
+        title,
+        summary: opts.summary.clone().or_else(|| pages.first()?.description.clone()),
+        ..opts.clone()
+    };
+    let section =
+        Group { name: "Docs".into(), keys: pages.iter().map(|p| p.key.clone()).collect() };
+    write_site(pages, None, out_dir, &opts, Vec::new(), Some(vec![section]))
+}
+
+/// `path` relative to the folder `base` (both absolute), with `..` where
+/// it lies outside.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path: Vec<_> = path.components().collect();
+    let base: Vec<_> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..base.len() {
+        rel.push("..");
+    }
+    for part in &path[common..] {
+        rel.push(part.as_os_str());
+    }
+    rel
 }
 
 /// Crawls the site below `start` (see [`fetch::crawl`]) and builds its
@@ -545,7 +665,7 @@ pub async fn build_from_url(
     }
     let known: HashSet<String> = pages.iter().map(|p| p.key.clone()).collect();
     let nav = find_nav(&nav_candidates, &known);
-    write_site(pages, nav, out_dir, opts, skipped)
+    write_site(pages, nav, out_dir, opts, skipped, None)
 }
 
 // ---------------------------------------------------------------------------
@@ -987,6 +1107,21 @@ mod tests {
         assert!(d.iter().filter(|x| x.line == 10).count() >= 2, "{d:?}");
         assert!(lines.contains(&(12, Severity::Warning)), "empty section: {d:?}");
         assert!(lines.contains(&(13, Severity::Error)), "second H1: {d:?}");
+    }
+
+    #[test]
+    fn a_markdown_file_is_described_by_its_first_paragraph_of_prose() {
+        let md = "# Title\n\n[![badge](b.svg)](x)\n\n1. a list\n2. item\n\n```sh\nrun\n```\n\n\
+                  42 tasks, all\nsmall. Then *more*.\n\nNext paragraph.\n";
+        assert_eq!(lead_paragraph(md).as_deref(), Some("42 tasks, all small. Then more."));
+        assert_eq!(lead_paragraph("# Only a title\n"), None);
+    }
+
+    #[test]
+    fn paths_relative_to_a_folder_climb_out_of_it() {
+        let rel = relative_to(Path::new("/r/README.md"), Path::new("/r/docs"));
+        assert_eq!(rel, Path::new("../README.md"));
+        assert_eq!(relative_to(Path::new("/r/docs/a.md"), Path::new("/r/docs")), Path::new("a.md"));
     }
 
     #[test]
