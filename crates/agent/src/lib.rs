@@ -11,9 +11,15 @@
 //! ([`parse_test_output`]) so the next try is told which test failed, where
 //! and why; a step that is not kept makes the next one ask differently.
 //! Every event goes to an [`EventSink`] and the session's journal.
+//!
+//! [`config`] loads suit's layered configuration (built-in defaults, the
+//! user file, the nearest `suit.toml`, an explicit file); [`eval`] runs the
+//! loop on a folder of tasks and judges each with the task's own tests.
 
 mod checks;
 mod complete;
+pub mod config;
+pub mod eval;
 mod events;
 mod fragment;
 mod gate;

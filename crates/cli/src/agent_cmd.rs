@@ -9,9 +9,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use futures::{StreamExt, TryStreamExt};
+use suit_agent::config::AgentConfig;
 use suit_agent::{
-    Autonomy, Check, CompletionEnd, EventSink, JsonlSink, Leash, NoPerson, Reviewer, RunConfig,
-    RunSummary,
+    eval, Autonomy, Check, CompletionEnd, EventSink, JsonlSink, Leash, NoPerson, Reviewer,
+    RunConfig,
 };
 use suit_edit::Target;
 use suit_model::{BackendKind, CompletionRequest, Model, Sampling, StreamEvent, Task};
@@ -258,27 +259,12 @@ fn open_workspace(root: &Path) -> Result<Workspace> {
     Ok(Workspace::open(root, Arc::new(store))?)
 }
 
-/// Parses `PATH` or `PATH:START-END`.
+/// Parses `--file`: `PATH` or `PATH:START-END`.
 fn parse_target(spec: &str) -> Result<Target> {
-    if let Some((path, range)) = spec.rsplit_once(':') {
-        if let Some((a, b)) = range.split_once('-') {
-            let start: usize = a.trim().parse().with_context(|| {
-                format!("bad line range in --file {spec}: expected PATH:START-END")
-            })?;
-            let end: usize = b.trim().parse().with_context(|| {
-                format!("bad line range in --file {spec}: expected PATH:START-END")
-            })?;
-            return Ok(Target::region(normalize(path), start, end));
-        }
-    }
-    Ok(Target::file(normalize(spec)))
+    spec.parse::<Target>().context("bad --file")
 }
 
-fn normalize(path: &str) -> String {
-    path.trim_start_matches("./").to_string()
-}
-
-fn leash(args: &LeashArgs, agent: &crate::config::AgentConfig) -> Leash {
+fn leash(args: &LeashArgs, agent: &AgentConfig) -> Leash {
     let base = Leash::default();
     Leash {
         max_step_lines: args.max_step_lines.or(agent.max_step_lines).unwrap_or(base.max_step_lines),
@@ -311,7 +297,7 @@ fn autonomy(text: &str) -> Result<Autonomy> {
 pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> {
     let task = args.task.join(" ");
     let root = crate::steps::repo_root()?;
-    let agent = crate::config::load(config_file)?.agent;
+    let agent = crate::config::load_here(config_file)?.agent;
     let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
     let checks = checks(&commands, args.leash.check_timeout.or(agent.check_timeout));
     let candidates = args.leash.candidates(&checks);
@@ -595,288 +581,66 @@ fn cursor_offset(text: &str, line: usize, col: usize) -> Option<usize> {
     (line == text.split_inclusive('\n').count() + 1 && col == 1).then_some(text.len())
 }
 
-/// One task of an eval folder (`task.toml`).
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EvalTask {
-    task: String,
-    check: String,
-    #[serde(default)]
-    files: Vec<String>,
-    #[serde(default)]
-    protected: Vec<String>,
-    #[serde(default)]
-    language: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
-    /// `holdout` for the tasks never tuned on; absent for the rest.
-    #[serde(default)]
-    set: Option<String>,
-}
-
-/// Reads and parses `DIR/task.toml`.
-fn read_task(dir: &Path) -> Result<EvalTask> {
-    let text = std::fs::read_to_string(dir.join("task.toml"))
-        .with_context(|| format!("cannot read {}/task.toml", dir.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid {}/task.toml: {e}", dir.display()))
-}
-
-/// The result of one eval task.
-#[derive(serde::Serialize)]
-struct EvalResult {
-    name: String,
-    language: Option<String>,
-    kind: Option<String>,
-    set: String,
-    passed: bool,
-    /// Whether the first candidate of the first try passed the checks.
-    first_candidate_passed: Option<bool>,
-    outcome: suit_agent::Outcome,
-    tries: u32,
-    replies: u32,
-    applicable: u32,
-    steps: u32,
-    tokens: u64,
-    seconds: f64,
-    step_lines: Vec<usize>,
-    summary: String,
-}
-
 /// Runs `suit eval`.
 pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode> {
-    let mut tasks: Vec<PathBuf> = std::fs::read_dir(&args.dir)
-        .with_context(|| format!("cannot read the eval folder {}", args.dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("task.toml").is_file())
-        .filter(|p| {
-            args.filter
-                .as_deref()
-                .is_none_or(|f| p.file_name().is_some_and(|n| n.to_string_lossy().contains(f)))
-        })
-        .collect();
-    tasks.sort();
-    if let Some(set) = &args.set {
-        let mut kept = Vec::new();
-        for dir in tasks {
-            if read_task(&dir)?.set.as_deref().unwrap_or("tuning") == set {
-                kept.push(dir);
-            }
-        }
-        tasks = kept;
-    }
-    if tasks.is_empty() {
-        anyhow::bail!(
-            "no tasks in {} (a task is a folder with task.toml and repo/)",
-            args.dir.display()
-        );
-    }
+    let tasks = eval::tasks(&args.dir, args.filter.as_deref(), args.set.as_deref())?;
     let level = autonomy(&args.autonomy)?;
     let candidates = args.leash.candidates.unwrap_or(RunConfig::DEFAULT_CANDIDATES);
     let jobs = args.jobs.max(1);
     let mut engine = Engine::open(config_file, &args.model, Task::Edit, jobs, candidates)?;
     engine.max_output_tokens = args.leash.max_output_tokens;
+    let settings = eval::Settings {
+        run: engine.run_config(
+            String::new(),
+            level,
+            Vec::new(),
+            Vec::new(),
+            leash(&args.leash, &AgentConfig::default()),
+            PathBuf::new(),
+            candidates,
+            args.leash.seed,
+        ),
+        check_timeout: Duration::from_secs(args.leash.check_timeout.unwrap_or(120)),
+        events: args.events.clone(),
+    };
     eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name, level.as_str());
     engine.warm().await?;
     // Tasks run `--jobs` at a time: the embedded model decodes their
     // sequences together in one batch (continuous batching).
-    let results: Vec<EvalResult> = futures::stream::iter(tasks.iter())
-        .map(|dir| eval_task(dir, &args, &engine, level))
+    let (engine, settings, show_steps) = (&engine, &settings, args.show_steps);
+    let results: Vec<eval::TaskResult> = futures::stream::iter(tasks.iter())
+        .map(|task| async move {
+            let mut sinks: Vec<Box<dyn EventSink>> = Vec::new();
+            if show_steps {
+                // Tasks may run side by side: no live replies on a shared terminal.
+                let mut view = TerminalView::new(false, true);
+                view.stream = false;
+                sinks.push(Box::new(view));
+            }
+            let model = &engine.routed.model;
+            let result =
+                eval::run_task(task, settings, model, Some(&engine.routed.meter), sinks).await?;
+            eprintln!(
+                "{:<32} {:<4} {:>2} tries {:>6} tokens {:>5.0} s  {}",
+                result.name,
+                if result.passed { "PASS" } else { "fail" },
+                result.tries,
+                result.tokens,
+                result.seconds,
+                result.summary.lines().next().unwrap_or_default()
+            );
+            anyhow::Ok(result)
+        })
         .buffered(jobs)
         .try_collect()
         .await?;
-    let mut report = eval_report("all", &results.iter().collect::<Vec<_>>());
-    let sets: std::collections::BTreeSet<&str> = results.iter().map(|r| r.set.as_str()).collect();
-    if sets.len() > 1 {
-        for set in sets {
-            let part: Vec<&EvalResult> = results.iter().filter(|r| r.set == set).collect();
-            report.push('\n');
-            report.push_str(&eval_report(set, &part));
-        }
-    }
+    let report = eval::report(&results);
     println!("{report}");
     if let Some(path) = &args.output {
         let json = serde_json::json!({ "model": engine.name, "autonomy": level.as_str(), "candidates": candidates, "seed": args.leash.seed, "tasks": results, "report": report });
         suit_store::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Sends events to several sinks.
-struct Tee(Vec<Box<dyn EventSink>>);
-
-impl EventSink for Tee {
-    fn emit(&mut self, event: &suit_agent::Event) {
-        for sink in &mut self.0 {
-            sink.emit(event);
-        }
-    }
-}
-
-/// Runs one eval task in a temporary copy of its repository and judges it
-/// with its own tests (protected files restored first).
-async fn eval_task(
-    dir: &Path,
-    args: &EvalArgs,
-    engine: &Engine,
-    level: Autonomy,
-) -> Result<EvalResult> {
-    let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let spec = read_task(dir)?;
-    let work = tempfile::Builder::new().prefix("suit-eval-").tempdir()?;
-    copy_dir(&dir.join("repo"), work.path())
-        .with_context(|| format!("cannot copy {}/repo", dir.display()))?;
-    let root = work.path().canonicalize()?;
-    let config = engine.run_config(
-        spec.task.clone(),
-        level,
-        spec.files.iter().map(|f| parse_target(f)).collect::<Result<_>>()?,
-        checks(std::slice::from_ref(&spec.check), args.leash.check_timeout.or(Some(120))),
-        leash(&args.leash, &crate::config::AgentConfig::default()),
-        root.clone(),
-        args.leash.candidates.unwrap_or(RunConfig::DEFAULT_CANDIDATES),
-        args.leash.seed,
-    );
-    let started = std::time::Instant::now();
-    let summary = {
-        let ws = open_workspace(&root)?;
-        let mut sinks: Vec<Box<dyn EventSink>> = Vec::new();
-        if args.show_steps {
-            // Tasks may run side by side: no live replies on a shared terminal.
-            let mut view = TerminalView::new(false, true);
-            view.stream = false;
-            sinks.push(Box::new(view));
-        }
-        if let Some(events) = &args.events {
-            std::fs::create_dir_all(events)
-                .with_context(|| format!("cannot create {}", events.display()))?;
-            let path = events.join(format!("{name}.jsonl"));
-            let file = std::fs::File::create(&path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            sinks.push(Box::new(
-                JsonlSink::new(std::io::BufWriter::new(file)).without_reply_deltas(),
-            ));
-        }
-        let sink = &mut Tee(sinks);
-        match suit_agent::run(
-            &config,
-            &engine.routed.model,
-            Some(&engine.routed.meter),
-            &ws,
-            &mut NoPerson,
-            sink,
-        )
-        .await
-        {
-            Ok(s) => s,
-            Err(e) => RunSummary {
-                outcome: suit_agent::Outcome::Failed,
-                steps: 0,
-                applied: 0,
-                summary: e.to_string(),
-                tokens: 0,
-                calls: 0,
-                replies: 0,
-                applicable: 0,
-                step_lines: Vec::new(),
-                first_candidate_passed: None,
-                strategies: Vec::new(),
-            },
-        }
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    // The verdict: the task's own tests, restored to their original bytes.
-    // A protected file that cannot be restored makes the verdict
-    // meaningless: the whole eval stops, saying which.
-    for path in &spec.protected {
-        let original = dir.join("repo").join(path);
-        let target = root.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("{name}: cannot restore protected {path}"))?;
-        }
-        std::fs::copy(&original, &target).with_context(|| {
-            format!(
-                "{name}: cannot restore the protected file {path} from {} before judging the task",
-                original.display()
-            )
-        })?;
-    }
-    let verdict =
-        suit_agent::run_check(&checks(std::slice::from_ref(&spec.check), Some(300))[0], &root)
-            .await;
-    let result = EvalResult {
-        name: name.clone(),
-        language: spec.language,
-        kind: spec.kind,
-        set: spec.set.unwrap_or_else(|| "tuning".into()),
-        passed: verdict.passed(),
-        first_candidate_passed: summary.first_candidate_passed,
-        outcome: summary.outcome,
-        tries: summary.calls,
-        replies: summary.replies,
-        applicable: summary.applicable,
-        steps: summary.steps,
-        tokens: summary.tokens,
-        seconds,
-        step_lines: summary.step_lines,
-        summary: summary.summary,
-    };
-    eprintln!(
-        "{:<32} {:<4} {:>2} tries {:>6} tokens {:>5.0} s  {}",
-        name,
-        if result.passed { "PASS" } else { "fail" },
-        result.tries,
-        result.tokens,
-        seconds,
-        result.summary.lines().next().unwrap_or_default()
-    );
-    Ok(result)
-}
-
-/// The totals of an eval (or of one `set` of its tasks) in one line.
-fn eval_report(set: &str, results: &[&EvalResult]) -> String {
-    let n = results.len().max(1) as f64;
-    let passed = results.iter().filter(|r| r.passed).count();
-    let first = results.iter().filter(|r| r.first_candidate_passed == Some(true)).count();
-    let tries: u32 = results.iter().map(|r| r.tries).sum();
-    let replies: u32 = results.iter().map(|r| r.replies).sum();
-    let applicable: u32 = results.iter().map(|r| r.applicable).sum();
-    let tokens: u64 = results.iter().map(|r| r.tokens).sum();
-    let seconds: f64 = results.iter().map(|r| r.seconds).sum();
-    let mut lines: Vec<usize> = results.iter().flat_map(|r| r.step_lines.iter().copied()).collect();
-    lines.sort_unstable();
-    let median = if lines.is_empty() {
-        0.0
-    } else if lines.len() % 2 == 1 {
-        lines[lines.len() / 2] as f64
-    } else {
-        (lines[lines.len() / 2 - 1] + lines[lines.len() / 2]) as f64 / 2.0
-    };
-    format!(
-        "{set}: pass {passed}/{} ({:.0}%) · first candidate passed {first}/{} ({:.0}%) · tries {tries} ({:.1} per task) · replies {replies}, applicable {applicable} ({:.0}%) · tokens {tokens} ({:.0} per task) · wall {seconds:.0} s ({:.0} s per task) · median changed lines per kept step {median}",
-        results.len(),
-        100.0 * passed as f64 / n,
-        results.len(),
-        100.0 * first as f64 / n,
-        tries as f64 / n,
-        if replies == 0 { 0.0 } else { 100.0 * applicable as f64 / replies as f64 },
-        tokens as f64 / n,
-        seconds / n,
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            std::fs::create_dir_all(&target)?;
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

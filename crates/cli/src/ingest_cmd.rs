@@ -236,7 +236,7 @@ fn tokenizer(spec: &str, config_file: Option<&Path>) -> Result<Tokenizer> {
 
 /// The model the `chat` role uses first among the embedded backends.
 fn active_local_model(config_file: Option<&Path>) -> Result<String> {
-    let config = crate::config::load(config_file)?;
+    let config = crate::config::load_here(config_file)?;
     let embedded =
         |name: &String| config.model.backends.get(name).filter(|b| b.kind == BackendKind::Embedded);
     config.model.roles.chain(Task::Chat).iter().find_map(embedded).map(|b| b.model.clone()).context(

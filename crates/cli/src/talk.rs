@@ -13,8 +13,6 @@ use suit_model::{
     ChatRequest, Completion, Constraint, Message, Meter, Model, Router, Sampling, StreamEvent, Task,
 };
 
-use crate::config;
-
 /// The system message of `ask` and `chat` unless `--system` replaces it.
 const DEFAULT_SYSTEM: &str = "You are suit, an assistant for software work. Answer precisely and \
 briefly. Put code in fenced code blocks with the language named.";
@@ -187,7 +185,7 @@ pub fn route_tuned(
     role: Task,
     tune: &dyn Fn(&mut suit_model::BackendConfig),
 ) -> Result<Routed> {
-    let mut loaded = config::load(config_file)?;
+    let mut loaded = crate::config::load_here(config_file)?;
     let config = &mut loaded.model;
     if let Some(backend) = backend {
         if !config.backends.contains_key(backend) {

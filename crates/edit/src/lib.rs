@@ -89,6 +89,34 @@ impl Target {
     }
 }
 
+/// A target spec that is not `PATH` or `PATH:START-END`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad line range in {spec}: expected PATH:START-END (1-based line numbers)")]
+pub struct BadTarget {
+    /// The spec as given.
+    pub spec: String,
+}
+
+impl std::str::FromStr for Target {
+    type Err = BadTarget;
+
+    /// Parses `PATH` (a whole file) or `PATH:START-END` (1-based, inclusive
+    /// lines), the way people name targets on the command line and in eval
+    /// tasks; a leading `./` is dropped.
+    fn from_str(spec: &str) -> Result<Self, BadTarget> {
+        let normalize = |path: &str| path.trim_start_matches("./").to_string();
+        if let Some((path, range)) = spec.rsplit_once(':') {
+            if let Some((a, b)) = range.split_once('-') {
+                let bad = || BadTarget { spec: spec.to_string() };
+                let start: usize = a.trim().parse().map_err(|_| bad())?;
+                let end: usize = b.trim().parse().map_err(|_| bad())?;
+                return Ok(Target::region(normalize(path), start, end));
+            }
+        }
+        Ok(Target::file(normalize(spec)))
+    }
+}
+
 /// One change described by a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -125,4 +153,18 @@ pub enum EditKind {
         /// Lines to put in their place, each ending in `\n`.
         replace: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_as_files_or_line_ranges() {
+        assert_eq!("./src/a.rs:3-9".parse(), Ok(Target::region("src/a.rs", 3, 9)));
+        assert_eq!("src/a.rs".parse(), Ok(Target::file("src/a.rs")));
+        assert_eq!("a:b.rs".parse(), Ok(Target::file("a:b.rs")), "no range: all of it is the path");
+        let err = "src/a.rs:x-9".parse::<Target>().unwrap_err();
+        assert!(err.to_string().contains("PATH:START-END"), "{err}");
+    }
 }
