@@ -11,7 +11,7 @@ use clap::Args;
 use futures::{StreamExt, TryStreamExt};
 use suit_agent::config::AgentConfig;
 use suit_agent::{
-    eval, Autonomy, Check, CompletionEnd, EventSink, JsonlSink, Leash, NoPerson, Reviewer,
+    eval, Autonomy, Check, CompletionEnd, EventSink, JsonlSink, Leash, NoPerson, Outcome, Reviewer,
     RunConfig,
 };
 use suit_edit::Target;
@@ -20,6 +20,7 @@ use suit_store::{SqliteStore, Step, Workspace};
 
 use crate::review::{TerminalReviewer, TerminalView};
 use crate::talk::{route_tuned, Routed};
+use crate::web_review::{Both, WebReview};
 
 /// Model selection shared by the agent commands.
 #[derive(Args, Clone, Default)]
@@ -98,10 +99,24 @@ pub struct RunArgs {
     /// Print each step's context: every piece with its source and tokens.
     #[arg(long)]
     show_context: bool,
+    /// Where a person reviews the steps: in this terminal, or on a page in
+    /// the browser (served on a loopback port while the run lasts; the
+    /// terminal still shows the run).
+    #[arg(long, value_enum, default_value_t = ReviewIn::Terminal)]
+    review: ReviewIn,
     #[command(flatten)]
     leash: LeashArgs,
     #[command(flatten)]
     model: ModelChoice,
+}
+
+/// `suit run --review`: where a person reviews the steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewIn {
+    /// Hunk by hunk in the terminal (`y`/`n`).
+    Terminal,
+    /// On the review page, in the browser.
+    Web,
 }
 
 /// `suit complete` arguments.
@@ -334,6 +349,9 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     if level >= Autonomy::Auto && config.checks.is_empty() && !args.json {
         eprintln!("suit: no checks configured: at `auto` steps are applied unverified (add --check \"CMD\")");
     }
+    if args.review == ReviewIn::Web {
+        return run_with_web_review(engine, config, ws, &args).await;
+    }
     let person = std::io::stdin().is_terminal_or_piped();
     if !level.applies_alone() && !person {
         anyhow::bail!(
@@ -359,6 +377,46 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     )
     .await?;
     Ok(ExitCode::from(summary.outcome.exit_code()))
+}
+
+/// `suit run --review web`: the run here, its review on the page.
+async fn run_with_web_review(
+    engine: Engine,
+    config: RunConfig,
+    ws: Workspace,
+    args: &RunArgs,
+) -> Result<ExitCode> {
+    let ws = Arc::new(ws);
+    let model: Arc<dyn Model> = Arc::new(engine.routed.model.clone());
+    let page = WebReview::start(
+        model,
+        &engine.name,
+        config.clone(),
+        &config.task,
+        config.autonomy,
+        ws.clone(),
+    )?;
+    eprintln!("suit: review the steps at {}", page.url);
+    if !page.open_in_browser() {
+        eprintln!("suit: (no browser could be opened here: open that address in one)");
+    }
+    engine.warm().await?;
+    let mut reviewer = page.session().reviewer();
+    let view: Box<dyn EventSink> = if args.json {
+        Box::new(JsonlSink::new(std::io::stdout()))
+    } else {
+        Box::new(TerminalView::new(args.show_context, config.autonomy.applies_alone()))
+    };
+    let mut sink = Both(view, page.session().sink());
+    let meter = Some(&*engine.routed.meter);
+    let ran = tokio::select! {
+        ran = suit_agent::run(&config, &engine.routed.model, meter, &ws, &mut reviewer, &mut sink) => ran,
+        () = page.session().stopped() => {
+            eprintln!("suit: stopped from the review page");
+            return Ok(ExitCode::from(Outcome::Refused.exit_code()));
+        }
+    };
+    Ok(ExitCode::from(ran?.outcome.exit_code()))
 }
 
 /// Whether stdin can carry a person's answers.

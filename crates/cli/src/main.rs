@@ -11,6 +11,7 @@ mod review;
 mod serve_cmd;
 mod steps;
 mod talk;
+mod web_review;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -119,3 +119,100 @@ fn serve_refuses_a_public_address_without_a_key() {
     // No model was loaded for nothing.
     assert!(!stderr.contains("loading"), "{stderr}");
 }
+
+/// The body of an HTTP response, as JSON.
+fn json_body(response: &str) -> serde_json::Value {
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {response}"))
+}
+
+/// `suit run --review web` on the real 0.5B coder: the run waits for the
+/// page's decisions (taken here over its HTTP routes, as the page takes
+/// them), writes the accepted step, and `suit log` / `suit undo` see it.
+#[test]
+fn run_with_review_on_the_web_waits_for_the_page_and_writes_what_it_accepted() {
+    const CODER: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m";
+    const BUGGY: &str = "def add(a, b):\n    return a - b\n";
+    let home = Home::with_files(&[("calc.py", BUGGY)]);
+    let dir = home.work().parent().unwrap().to_path_buf();
+    let task = "add(a, b) must return the sum a + b: fix it";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_suit"))
+        .args(["run", "--review", "web", "--autonomy", "file", "-f", "calc.py", "--model", CODER])
+        .args(["--max-steps", "1", "--json", task])
+        .current_dir(home.work())
+        .env("SUIT_HOME", &dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("SUIT_CACHE_DIR", dir.join("cache"))
+        .env("BROWSER", "true")
+        .env_remove("SUIT_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            tx.send(line).ok();
+        }
+    });
+    let mut seen = Vec::new();
+    let url = loop {
+        let line = rx.recv_timeout(Duration::from_secs(300)).unwrap_or_else(|_| {
+            child.kill().ok();
+            panic!("no review address printed: {seen:?}")
+        });
+        if let Some(url) = line.strip_prefix("suit: review the steps at ") {
+            break url.to_string();
+        }
+        seen.push(line);
+    };
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let session = url.split("session=").nth(1).unwrap().to_string();
+    let path = format!("/v1/sessions/{session}");
+
+    let start = std::time::Instant::now();
+    let view = loop {
+        let view = json_body(&http(&addr, "GET", &path, ""));
+        if view["state"] == "review" {
+            break view;
+        }
+        assert!(view["state"] == "running", "{view}");
+        assert!(start.elapsed() < Duration::from_secs(300), "no step to review: {view}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(home.read("calc.py"), BUGGY, "nothing is written before the decisions");
+    let hunks: Vec<serde_json::Value> = view["review"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["hunks"].as_array().unwrap().clone())
+        .map(|h| serde_json::json!({"id": h["id"], "verdict": "accept"}))
+        .collect();
+    assert!(!hunks.is_empty(), "{view}");
+    let decided = http(
+        &addr,
+        "POST",
+        &format!("{path}/review"),
+        &serde_json::json!({ "hunks": hunks }).to_string(),
+    );
+    assert!(decided.starts_with("HTTP/1.1 200"), "{decided}");
+
+    let status = wait(&mut child, Duration::from_secs(120));
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    assert!(status.success(), "{status}: {stdout}");
+    let events: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let approval = events.iter().find(|e| e["event"] == "approval").expect("an approval event");
+    assert_eq!(approval["by"], "person", "{approval}");
+    let after = home.read("calc.py");
+    assert_ne!(after, BUGGY, "the accepted step was written");
+
+    let log = home.suit(&["log", "--oneline"], "");
+    assert!(text(&log.stdout).contains("[applied]"), "{}", text(&log.stdout));
+    let undo = home.suit(&["undo"], "");
+    assert!(undo.status.success(), "{}", text(&undo.stderr));
+    assert_eq!(home.read("calc.py"), BUGGY, "`suit undo` reverts the step reviewed on the page");
+}

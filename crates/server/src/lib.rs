@@ -66,7 +66,7 @@ use suit_model::{Model, Prices};
 use suit_store::ApiKeys;
 
 pub use error::ApiError;
-pub use sessions::{SessionSettings, Sessions};
+pub use sessions::{Attached, SessionSettings, Sessions};
 
 /// The largest request body accepted by default: 4 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 4 << 20;

@@ -168,27 +168,7 @@ impl Sessions {
         }
         let ws = open_workspace(&repo)?;
         suit_agent::validate(&config, &ws).map_err(|e| ApiError::invalid(None, e.0))?;
-        let id = format!("s{}", self.next.fetch_add(1, Ordering::Relaxed));
-        let session = Arc::new(Session {
-            id: id.clone(),
-            task: request.task,
-            repo,
-            ws: Mutex::new(Some(Arc::new(ws))),
-            started_ms: now_ms(),
-            shared: Mutex::new(Shared {
-                events: Vec::new(),
-                state: SessionState::Running,
-                outcome: None,
-                autonomy: request.autonomy,
-                next_autonomy: None,
-                review: None,
-                stopped: false,
-            }),
-            decided: Condvar::new(),
-            events: tokio::sync::watch::channel(0).0,
-            stop: tokio::sync::Notify::new(),
-        });
-        self.lock().insert(id, session.clone());
+        let session = self.add(request.task, repo, Arc::new(ws), request.autonomy);
         let model = self.settings.model.clone();
         let handle = tokio::runtime::Handle::current();
         let running = session.clone();
@@ -198,6 +178,48 @@ impl Sessions {
             handle.block_on(drive(running, config, model));
         });
         Ok(session.view())
+    }
+
+    /// A new session in the list, running.
+    fn add(
+        &self,
+        task: String,
+        repo: PathBuf,
+        ws: Arc<Workspace>,
+        autonomy: Autonomy,
+    ) -> Arc<Session> {
+        let id = format!("s{}", self.next.fetch_add(1, Ordering::Relaxed));
+        let session = Arc::new(Session {
+            id: id.clone(),
+            task,
+            repo,
+            ws: Mutex::new(Some(ws)),
+            started_ms: now_ms(),
+            shared: Mutex::new(Shared {
+                events: Vec::new(),
+                state: SessionState::Running,
+                outcome: None,
+                autonomy,
+                next_autonomy: None,
+                review: None,
+                stopped: false,
+            }),
+            decided: Condvar::new(),
+            events: tokio::sync::watch::channel(0).0,
+            stop: tokio::sync::Notify::new(),
+        });
+        self.lock().insert(id, session.clone());
+        session
+    }
+
+    /// Shows a run driven elsewhere (`suit run --review web`) as a session:
+    /// its events go to [`Attached::sink`], and [`Attached::reviewer`] waits
+    /// for a person's decisions on the page or over HTTP, as for the
+    /// sessions this server starts. `ws` is the run's workspace, which the
+    /// session's undo uses while the run lasts.
+    pub fn attach(&self, task: &str, autonomy: Autonomy, ws: Arc<Workspace>) -> Attached {
+        let repo = ws.root().to_path_buf();
+        Attached { session: self.add(task.to_string(), repo, ws, autonomy) }
     }
 
     /// The repository `repo` names, if it is inside a root.
@@ -275,21 +297,61 @@ async fn drive(session: Arc<Session>, config: RunConfig, model: Arc<dyn Model>) 
             });
         }
     }
-    // The lock goes before clients see the end, so that what they do next
-    // (`suit undo`, another session) finds the repository free.
     drop(ws);
-    session.ws.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let mut shared = session.shared();
-    shared.state = SessionState::Finished;
-    shared.review = None;
-    drop(shared);
-    session.events.send_modify(|_| {});
-    session.decided.notify_all();
+    session.end();
+}
+
+/// A run driven outside the server, shown and reviewed as one of its
+/// sessions (see [`Sessions::attach`]). Dropping it ends the session.
+pub struct Attached {
+    session: Arc<Session>,
+}
+
+impl Attached {
+    /// The session's id, for its page (`/?session=ID`) and its routes.
+    pub fn id(&self) -> &str {
+        &self.session.id
+    }
+
+    /// Keeps the run's events as the session's.
+    pub fn sink(&self) -> impl EventSink + 'static {
+        SessionSink { session: self.session.clone() }
+    }
+
+    /// Waits for a person's decisions on the session's page or routes, and
+    /// moves the slider as they do.
+    pub fn reviewer(&self) -> impl Reviewer + 'static {
+        WebReviewer { session: self.session.clone() }
+    }
+
+    /// Completes when a person stops the session.
+    pub async fn stopped(&self) {
+        self.session.stop.notified().await
+    }
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.session.end();
+    }
 }
 
 impl Session {
     fn shared(&self) -> MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the run over. The repository's lock goes first, so that what
+    /// clients do on seeing the end (`suit undo`, another session) finds
+    /// the repository free.
+    fn end(&self) {
+        self.ws.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut shared = self.shared();
+        shared.state = SessionState::Finished;
+        shared.review = None;
+        drop(shared);
+        self.events.send_modify(|_| {});
+        self.decided.notify_all();
     }
 
     /// The session as clients see it.
