@@ -178,6 +178,9 @@ def main():
         servers["llama-cpp-python"] = lambda port: [
             args.llama_cpp_python, "-m", "llama_cpp.server", "--model", gguf,
             "--n_threads", str(args.threads), "--n_ctx", str(ctx_per_slot),
+            # By default a new request cancels the one being decoded (its
+            # client gets an empty reply); without that, requests queue.
+            "--interrupt_requests", "False",
             "--host", "127.0.0.1", "--port", str(port)]
 
     env = {k: v for k, v in os.environ.items() if k not in ("SUIT_KEYS", "SUIT_API_KEY")}
@@ -208,7 +211,7 @@ def main():
     for other in ("llama-server", "llama-cpp-python"):
         if other in results:
             ratios[other] = {c: results["suit"][c]["tokens_per_s"] / results[other][c]["tokens_per_s"]
-                             for c in results["suit"]}
+                             for c in results["suit"] if results[other][c]["tokens_per_s"] > 0}
             for c, r in ratios[other].items():
                 print(f"suit / {other} at {c} client(s): {r:.2f}x tokens/s")
     print(json.dumps({"model": args.model, "threads": args.threads, "seconds": args.seconds,
