@@ -20,7 +20,9 @@ count="${FILES:-20}"
 source_dir="${SOURCE_DIR:-$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')}"
 cd "$repo"
 cargo build --release --example bench_lookup -p suit-model >&2
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# What the `suit` binary sets for itself (crates/cli/src/main.rs): a short
+# OpenMP spin, fast on an idle machine and safe on a busy one.
+if [ -z "${OMP_WAIT_POLICY+set}" ]; then export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"; fi
 
 # Files of 30-150 lines with a function, spread evenly over the sorted list.
 mapfile -t files < <(python3 - "$source_dir" "$count" <<'PY'
