@@ -1,12 +1,16 @@
 //! The types that cross suit's process boundaries, in one place: the events
 //! a run reports (to the terminal, `--json`, the session journal and the
 //! server's event stream), the slider's levels, check outcomes, the leash's
-//! stops, and the requests and views of agent sessions over HTTP. Each derives a JSON Schema; [`event_schema`] is the one
-//! published as `docs/events.schema.json`.
+//! stops, the requests and views of agent sessions over HTTP, and the
+//! request bodies of the model API `suit serve` speaks ([`openai`],
+//! [`anthropic`]). The run and session types derive a JSON Schema;
+//! [`event_schema`] is the one published as `docs/events.schema.json`.
 
+pub mod anthropic;
 mod autonomy;
 mod check;
 mod events;
+pub mod openai;
 mod session;
 mod stop;
 

@@ -2,138 +2,52 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use suit_model::{ChatRequest, Constraint, Message, Role};
+use suit_protocol::openai::{
+    ChatCompletionRequest, ChatMessage, ChatRole, ContentPart, MessageContent, ResponseFormat,
+};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::params::{generation_model, priority, SamplingFields, Stop, StreamOptions};
+use crate::params::{generation_model, priority, SamplingFields};
 use crate::sse::{self, Dialect, Envelope};
 use crate::usage::Caller;
 use crate::{ids, AppState};
 
-/// The request body of `/v1/chat/completions` (fields suit does not use
-/// are ignored).
-#[derive(Debug, Deserialize)]
-pub struct ChatCompletionRequest {
-    model: String,
-    messages: Vec<WireMessage>,
-    #[serde(default)]
-    max_tokens: Option<u32>,
-    #[serde(default)]
-    max_completion_tokens: Option<u32>,
-    #[serde(default)]
-    temperature: Option<f32>,
-    #[serde(default)]
-    top_p: Option<f32>,
-    #[serde(default)]
-    seed: Option<i64>,
-    #[serde(default)]
-    stop: Option<Stop>,
-    #[serde(default)]
-    n: Option<u32>,
-    #[serde(default)]
-    stream: Option<bool>,
-    #[serde(default)]
-    stream_options: Option<StreamOptions>,
-    /// `flex` marks batch work, which waits while interactive requests do.
-    #[serde(default)]
-    service_tier: Option<String>,
-    #[serde(default)]
-    response_format: Option<ResponseFormat>,
-    #[serde(default)]
-    tools: Option<Value>,
-}
-
-impl ChatCompletionRequest {
-    /// The sampling fields, for [`SamplingFields::samplings`]. (They are
-    /// fields of the request itself, not a flattened struct, so that a field
-    /// of the wrong type is named in the error.)
-    fn sampling_fields(&self) -> SamplingFields {
-        SamplingFields {
-            max_tokens: self.max_tokens,
-            max_completion_tokens: self.max_completion_tokens,
-            temperature: self.temperature,
-            top_p: self.top_p,
-            seed: self.seed,
-            stop: self.stop.clone(),
-            n: self.n,
-        }
+/// The sampling fields, for [`SamplingFields::samplings`]. (They are
+/// fields of the request itself, not a flattened struct, so that a field of
+/// the wrong type is named in the error.)
+fn sampling_fields(request: &ChatCompletionRequest) -> SamplingFields {
+    SamplingFields {
+        max_tokens: request.max_tokens,
+        max_completion_tokens: request.max_completion_tokens,
+        temperature: request.temperature,
+        top_p: request.top_p,
+        seed: request.seed,
+        stop: request.stop.clone(),
+        n: request.n,
     }
 }
 
-/// One message as sent.
-#[derive(Debug, Deserialize)]
-struct WireMessage {
-    role: WireRole,
-    #[serde(default)]
-    content: Option<Content>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum WireRole {
-    System,
-    Developer,
-    User,
-    Assistant,
-    Tool,
-    Function,
-}
-
-/// `content`: a string, or an array of content parts.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Content {
-    Text(String),
-    Parts(Vec<ContentPart>),
-}
-
-#[derive(Debug, Deserialize)]
-struct ContentPart {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    text: Option<String>,
-}
-
-/// `response_format`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ResponseFormat {
-    Text,
-    JsonObject,
-    JsonSchema { json_schema: JsonSchemaFormat },
-}
-
-#[derive(Debug, Deserialize)]
-struct JsonSchemaFormat {
-    #[serde(default)]
-    schema: Option<Value>,
-}
-
-impl ResponseFormat {
-    /// The output constraint: any JSON object, or JSON valid against the schema.
-    fn constraint(self) -> Result<Option<Constraint>, ApiError> {
-        match self {
-            ResponseFormat::Text => Ok(None),
-            ResponseFormat::JsonObject => {
-                Ok(Some(Constraint::JsonSchema(json!({ "type": "object" }))))
-            }
-            ResponseFormat::JsonSchema { json_schema } => match json_schema.schema {
-                Some(schema @ Value::Object(_)) => Ok(Some(Constraint::JsonSchema(schema))),
-                _ => Err(ApiError::invalid(
-                    Some("response_format.json_schema.schema".into()),
-                    "`response_format.json_schema.schema` must be a JSON Schema object.",
-                )),
-            },
-        }
+/// The output constraint `format` asks for: none, any JSON object, or JSON
+/// valid against the schema.
+fn constraint(format: ResponseFormat) -> Result<Option<Constraint>, ApiError> {
+    match format {
+        ResponseFormat::Text => Ok(None),
+        ResponseFormat::JsonObject => Ok(Some(Constraint::JsonSchema(json!({ "type": "object" })))),
+        ResponseFormat::JsonSchema { json_schema } => match json_schema.schema {
+            Some(schema @ Value::Object(_)) => Ok(Some(Constraint::JsonSchema(schema))),
+            _ => Err(ApiError::invalid(
+                Some("response_format.json_schema.schema".into()),
+                "`response_format.json_schema.schema` must be a JSON Schema object.",
+            )),
+        },
     }
 }
 
 /// The messages as the model layer takes them.
-fn messages(wire: Vec<WireMessage>) -> Result<Vec<Message>, ApiError> {
+fn messages(wire: Vec<ChatMessage>) -> Result<Vec<Message>, ApiError> {
     if wire.is_empty() {
         return Err(ApiError::invalid(
             Some("messages".into()),
@@ -144,10 +58,10 @@ fn messages(wire: Vec<WireMessage>) -> Result<Vec<Message>, ApiError> {
         .enumerate()
         .map(|(i, m)| {
             let role = match m.role {
-                WireRole::System | WireRole::Developer => Role::System,
-                WireRole::User => Role::User,
-                WireRole::Assistant => Role::Assistant,
-                WireRole::Tool | WireRole::Function => {
+                ChatRole::System | ChatRole::Developer => Role::System,
+                ChatRole::User => Role::User,
+                ChatRole::Assistant => Role::Assistant,
+                ChatRole::Tool | ChatRole::Function => {
                     return Err(ApiError::invalid(
                         Some(format!("messages[{i}].role")),
                         "Tool and function messages are not supported: this server does not \
@@ -157,8 +71,8 @@ fn messages(wire: Vec<WireMessage>) -> Result<Vec<Message>, ApiError> {
             };
             let content = match m.content {
                 None => String::new(),
-                Some(Content::Text(text)) => text,
-                Some(Content::Parts(parts)) => text_of_parts(parts, i)?,
+                Some(MessageContent::Text(text)) => text,
+                Some(MessageContent::Parts(parts)) => text_of_parts(parts, i)?,
             };
             Ok(Message { role, content })
         })
@@ -201,10 +115,10 @@ pub async fn chat_completions(
             "`tools` is not supported: this server does not call tools.",
         ));
     }
-    let samplings = request.sampling_fields().samplings(model.as_ref())?;
+    let samplings = sampling_fields(&request).samplings(model.as_ref())?;
     let messages = messages(request.messages)?;
     let constraint = match request.response_format {
-        Some(format) => format.constraint()?,
+        Some(format) => constraint(format)?,
         None => None,
     };
     let jobs = samplings.into_iter().map(|sampling| {

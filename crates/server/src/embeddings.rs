@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::Json;
 use base64::Engine as _;
-use serde::Deserialize;
 use serde_json::{json, Value};
+use suit_protocol::openai::{EmbeddingsInput as Input, EmbeddingsRequest};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -14,29 +14,6 @@ use crate::AppState;
 
 /// Most inputs one request may embed.
 const MAX_INPUTS: usize = 2048;
-
-/// The request body of `/v1/embeddings`.
-#[derive(Debug, Deserialize)]
-pub struct EmbeddingsRequest {
-    model: String,
-    input: Input,
-    /// `float` (the default) or `base64` (little-endian f32s, what the
-    /// `openai` SDKs ask for).
-    #[serde(default)]
-    encoding_format: Option<String>,
-    #[serde(default)]
-    dimensions: Option<u32>,
-}
-
-/// `input`: a string or an array of strings (anything else, such as token
-/// arrays, is refused).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Input {
-    One(String),
-    Many(Vec<String>),
-    Other(serde::de::IgnoredAny),
-}
 
 /// `POST /v1/embeddings`.
 pub async fn embeddings(

@@ -5,8 +5,8 @@
 //! What is read: `model`, `max_tokens` (required, as Anthropic requires),
 //! `messages` (`user` and `assistant` turns; content a string or `text`
 //! blocks), `system` (a string or `text` blocks), `stop_sequences`,
-//! `temperature` (0 to 1, Anthropic's range), `top_p`, `top_k` (see
-//! [`MessagesRequest`]) and `stream`. `metadata`, `cache_control` on blocks
+//! `temperature` (0 to 1, Anthropic's range), `top_p`, `top_k` (below)
+//! and `stream`. `metadata`, `cache_control` on blocks
 //! and other fields the model has no use for are accepted and ignored;
 //! the `anthropic-version` and `anthropic-beta` headers are not checked.
 //! Content blocks other than `text` (images, documents, tool use and
@@ -36,6 +36,12 @@
 //! sequence, `input_tokens` over the system prompt and messages (without
 //! the few tokens the chat template adds), 0 when the model cannot count.
 //!
+//! `top_k`: the model layer samples with `temperature` and `top_p` only.
+//! `top_k: 1` is greedy decoding, so it is applied as `temperature: 0`;
+//! other values are accepted and not applied, which is harmless: the reply
+//! is still sampled at the asked temperature from the `top_p` nucleus, only
+//! not also cut to the `k` likeliest tokens (0 means no cut, as unset).
+//!
 //! Errors on this route, whoever raises them (the key check, the body limit,
 //! the handler), are in Anthropic's shape (see [`anthropic_errors`]).
 
@@ -48,12 +54,12 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, StreamExt};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use suit_model::{
     ChatRequest, Completion, FinishReason, Message, Model, ModelError, Role, StreamEvent,
     TextStream, Usage,
 };
+use suit_protocol::anthropic::{Content, Message as WireMessage, MessagesRequest};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -65,91 +71,36 @@ use crate::{ids, AppState};
 /// The path of the Messages API.
 pub const PATH: &str = "/v1/messages";
 
-/// The request body of `/v1/messages` (fields suit does not use are
-/// ignored).
-///
-/// `top_k`: the model layer samples with `temperature` and `top_p` only.
-/// `top_k: 1` is greedy decoding, so it is applied as `temperature: 0`;
-/// other values are accepted and not applied, which is harmless: the reply
-/// is still sampled at the asked temperature from the `top_p` nucleus, only
-/// not also cut to the `k` likeliest tokens (0 means no cut, as unset).
-#[derive(Debug, Deserialize)]
-pub struct MessagesRequest {
-    model: String,
-    #[serde(default)]
-    max_tokens: Option<u32>,
-    messages: Vec<WireMessage>,
-    #[serde(default)]
-    system: Option<Content>,
-    #[serde(default)]
-    stop_sequences: Option<Vec<String>>,
-    #[serde(default)]
-    temperature: Option<f32>,
-    #[serde(default)]
-    top_p: Option<f32>,
-    #[serde(default)]
-    top_k: Option<u32>,
-    #[serde(default)]
-    stream: Option<bool>,
-    #[serde(default)]
-    tools: Option<Value>,
-}
-
-/// One message as sent.
-#[derive(Debug, Deserialize)]
-struct WireMessage {
-    role: String,
-    content: Content,
-}
-
-/// `content` (and `system`): a string, or a list of content blocks.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Content {
-    Text(String),
-    Blocks(Vec<Block>),
-}
-
-/// A content block; only `text` blocks are taken.
-#[derive(Debug, Deserialize)]
-struct Block {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    text: Option<Value>,
-}
-
-impl Content {
-    /// The text, its blocks joined by newlines; `at` names the field in errors.
-    fn into_text(self, at: &str) -> Result<String, ApiError> {
-        let blocks = match self {
-            Content::Text(text) => return Ok(text),
-            Content::Blocks(blocks) => blocks,
-        };
-        let mut texts = Vec::with_capacity(blocks.len());
-        for (j, block) in blocks.into_iter().enumerate() {
-            match (block.kind.as_str(), block.text) {
-                ("text", Some(Value::String(text))) => texts.push(text),
-                ("text", _) => {
-                    return Err(ApiError::invalid(
-                        Some(format!("{at}.{j}.text")),
-                        "A `text` block needs a `text` string.",
-                    ))
-                }
-                (other, _) => {
-                    return Err(ApiError::invalid(
-                        Some(format!("{at}.{j}.type")),
-                        format!(
-                            "Content blocks of type `{other}` are not supported: this server \
-                             gives text to a text-only model and does not call tools. Send \
-                             `text` blocks."
-                        ),
-                    ))
-                }
+/// The text of `content`, its blocks joined by newlines; `at` names the
+/// field in errors.
+fn content_text(content: Content, at: &str) -> Result<String, ApiError> {
+    let blocks = match content {
+        Content::Text(text) => return Ok(text),
+        Content::Blocks(blocks) => blocks,
+    };
+    let mut texts = Vec::with_capacity(blocks.len());
+    for (j, block) in blocks.into_iter().enumerate() {
+        match (block.kind.as_str(), block.text) {
+            ("text", Some(Value::String(text))) => texts.push(text),
+            ("text", _) => {
+                return Err(ApiError::invalid(
+                    Some(format!("{at}.{j}.text")),
+                    "A `text` block needs a `text` string.",
+                ))
+            }
+            (other, _) => {
+                return Err(ApiError::invalid(
+                    Some(format!("{at}.{j}.type")),
+                    format!(
+                        "Content blocks of type `{other}` are not supported: this server \
+                         gives text to a text-only model and does not call tools. Send \
+                         `text` blocks."
+                    ),
+                ))
             }
         }
-        Ok(texts.join("\n"))
     }
+    Ok(texts.join("\n"))
 }
 
 /// The conversation as the model layer takes it.
@@ -169,7 +120,7 @@ fn conversation(system: Option<Content>, wire: Vec<WireMessage>) -> Result<Vec<M
     }
     let mut messages = Vec::with_capacity(wire.len() + 1);
     if let Some(system) = system {
-        let text = system.into_text("system")?;
+        let text = content_text(system, "system")?;
         if !text.is_empty() {
             messages.push(Message { role: Role::System, content: text });
         }
@@ -189,7 +140,7 @@ fn conversation(system: Option<Content>, wire: Vec<WireMessage>) -> Result<Vec<M
                 ))
             }
         };
-        let content = m.content.into_text(&format!("messages.{i}.content"))?;
+        let content = content_text(m.content, &format!("messages.{i}.content"))?;
         messages.push(Message { role, content });
     }
     Ok(messages)

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use suit_model::{Model, Priority, Sampling};
+use suit_protocol::openai::Stop;
 
 use crate::error::ApiError;
 use crate::{ids, AppState};
@@ -12,34 +12,15 @@ use crate::{ids, AppState};
 /// Most choices one request may ask for.
 pub const MAX_CHOICES: u32 = 16;
 
-/// `stop`: one string or several.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Stop {
-    /// One stop sequence.
-    One(String),
-    /// Several.
-    Many(Vec<String>),
-}
-
-impl Stop {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            Stop::One(s) => vec![s],
-            Stop::Many(v) => v,
-        }
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect()
+/// The stop sequences of `stop`, empty ones left out.
+fn stop_sequences(stop: Stop) -> Vec<String> {
+    match stop {
+        Stop::One(s) => vec![s],
+        Stop::Many(v) => v,
     }
-}
-
-/// `stream_options`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct StreamOptions {
-    /// Send a last chunk with the request's `usage`.
-    #[serde(default)]
-    pub include_usage: Option<bool>,
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect()
 }
 
 /// The sampling fields of a request, as sent.
@@ -98,7 +79,7 @@ impl SamplingFields {
             // Until the model stops or its window is full.
             None => model.context_size().map_or(4096, |c| c.min(u32::MAX as usize) as u32),
         };
-        let stop = self.stop.clone().map(Stop::into_vec).unwrap_or_default();
+        let stop = self.stop.clone().map(stop_sequences).unwrap_or_default();
         // Wire seeds are 64-bit; the engine's are 32: keep the low bits.
         let seed = self.seed.map_or_else(|| ids::random_u64() as u32, |s| s as u32);
         Ok((0..n)
