@@ -17,10 +17,14 @@ venv=target/test-venv
 openai_version=3.63.0
 anthropic_version=2.17.0
 selenium_version=4.51.0
-if ! "$venv/bin/python" -c "import openai, anthropic, selenium, sys; sys.exit(openai.__version__ != '$openai_version' or anthropic.__version__ != '$anthropic_version' or selenium.__version__ != '$selenium_version')" 2>/dev/null; then
+# Deque's axe-core accessibility engine (4.4.3), which the browser test runs
+# on the review page.
+axe_version=0.1.0
+if ! "$venv/bin/python" -c "import openai, anthropic, selenium, sys, importlib.metadata as m; sys.exit(openai.__version__ != '$openai_version' or anthropic.__version__ != '$anthropic_version' or selenium.__version__ != '$selenium_version' or m.version('axe-core-python') != '$axe_version')" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "openai==$openai_version" "anthropic==$anthropic_version" "selenium==$selenium_version"
+    "openai==$openai_version" "anthropic==$anthropic_version" "selenium==$selenium_version" \
+    "axe-core-python==$axe_version"
 fi
 export SUIT_TEST_PYTHON="$PWD/$venv/bin/python"
 # Tests run models in parallel on few cores: OpenMP threads that spin while

@@ -323,7 +323,8 @@ async fn the_review_page_is_served_whole_with_a_strict_content_policy() {
 /// A real headless Chromium (chromedriver, driven by Selenium from
 /// `SUIT_TEST_PYTHON`) on the review page: the form starts a session, the
 /// keyboard rejects one hunk and accepts the other, a second tab follows
-/// within a second, `u` undoes. The screenshot is kept in
+/// within a second, `u` undoes; axe-core finds no serious or critical
+/// accessibility problem on the page showing the hunks. The screenshot is kept in
 /// `target/test-artifacts/review-page.png`.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_review_page_in_a_real_browser_decides_hunk_by_hunk_and_undoes() {

@@ -42,6 +42,24 @@ def hunk_classes(driver):
         "return [...document.querySelectorAll('#hunks .hunk')].map(h => h.className)")
 
 
+def accessibility_problems(driver):
+    """The serious and critical findings of axe-core (Deque's accessibility
+    engine, from the `axe-core-python` package) on the page as it is."""
+    import axe_core_python
+    source = os.path.join(os.path.dirname(axe_core_python.__file__), "axe.min.js")
+    with open(source) as f:
+        driver.execute_script(f.read())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(done, e => done({error: String(e)}));")
+    assert "error" not in result, result
+    print(f"review page: axe-core checked {len(result['passes'])} rules, "
+          f"{len(result['violations'])} with findings", file=sys.stderr, flush=True)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
 def main():
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
@@ -65,6 +83,8 @@ def main():
         keywords = driver.execute_script(
             "return [...document.querySelectorAll('#hunks .hljs-keyword')].map(k => k.textContent)")
         assert "return" in keywords and "def" in keywords, f"the Python is highlighted: {keywords}"
+        serious = accessibility_problems(driver)
+        assert not serious, "accessibility problems (axe-core): " + "; ".join(serious)
         assert read() == BEFORE, "nothing is written before the decisions"
         session = driver.execute_script("return current")
 
