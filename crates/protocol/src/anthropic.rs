@@ -1,8 +1,9 @@
-//! The request body of Anthropic's Messages API (`POST /v1/messages`) as
-//! `suit serve` reads it. Fields suit does not use are ignored; the server
-//! checks the values and answers in Anthropic's shape.
+//! Anthropic's Messages API (`POST /v1/messages`) as `suit serve` speaks
+//! it: the request body as suit reads it (fields suit does not use are
+//! ignored; the server checks the values), and the message object and
+//! stream events it answers with.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `POST /v1/messages`.
@@ -66,4 +67,134 @@ pub struct Block {
     /// The text of a `text` block (any JSON, so a wrong type is named).
     #[serde(default)]
     pub text: Option<Value>,
+}
+
+/// A reply: the message object, whole or (in `message_start`) before its
+/// content.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageObject {
+    /// `msg_…`.
+    pub id: String,
+    /// Always `message`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Always `assistant`.
+    pub role: String,
+    /// The model as the request named it.
+    pub model: String,
+    /// The text blocks (one; none in `message_start`).
+    pub content: Vec<TextBlock>,
+    /// Why it ended, once it has.
+    pub stop_reason: Option<StopReason>,
+    /// The stop sequence that ended it, if one did.
+    pub stop_sequence: Option<String>,
+    /// Tokens in and out.
+    pub usage: Usage,
+}
+
+/// A `text` content block of a reply.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename = "text")]
+pub struct TextBlock {
+    /// The text.
+    pub text: String,
+}
+
+/// Why a reply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model ended its turn.
+    EndTurn,
+    /// `max_tokens` was reached.
+    MaxTokens,
+    /// A stop sequence was generated (it is not in the text).
+    StopSequence,
+}
+
+/// `usage`: `input_tokens` leaves out the tokens read from cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Prompt tokens evaluated.
+    pub input_tokens: u64,
+    /// Always 0: suit's cache is written as it goes, at no extra cost.
+    pub cache_creation_input_tokens: u64,
+    /// Prompt tokens reused from the model's cache.
+    pub cache_read_input_tokens: u64,
+    /// Tokens generated.
+    pub output_tokens: u64,
+}
+
+/// One event of a streamed reply, in the order suit sends them; each goes
+/// out as `event: <type>` and `data: <this, as JSON>`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// The message, without content yet.
+    MessageStart {
+        /// The message so far.
+        message: MessageObject,
+    },
+    /// The text block opens.
+    ContentBlockStart {
+        /// Always 0: one block.
+        index: usize,
+        /// The block, empty.
+        content_block: TextBlock,
+    },
+    /// Keeps the connection alive.
+    Ping,
+    /// More text.
+    ContentBlockDelta {
+        /// Always 0.
+        index: usize,
+        /// The text.
+        delta: TextDelta,
+    },
+    /// The text block closes.
+    ContentBlockStop {
+        /// Always 0.
+        index: usize,
+    },
+    /// How the message ended, and its usage.
+    MessageDelta {
+        /// The stop reason and sequence.
+        delta: MessageDelta,
+        /// Tokens in and out.
+        usage: Usage,
+    },
+    /// The end.
+    MessageStop,
+}
+
+impl StreamEvent {
+    /// The event's name, for its `event:` line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StreamEvent::MessageStart { .. } => "message_start",
+            StreamEvent::ContentBlockStart { .. } => "content_block_start",
+            StreamEvent::Ping => "ping",
+            StreamEvent::ContentBlockDelta { .. } => "content_block_delta",
+            StreamEvent::ContentBlockStop { .. } => "content_block_stop",
+            StreamEvent::MessageDelta { .. } => "message_delta",
+            StreamEvent::MessageStop => "message_stop",
+        }
+    }
+}
+
+/// A `text_delta`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename = "text_delta")]
+pub struct TextDelta {
+    /// The next piece of text.
+    pub text: String,
+}
+
+/// `message_delta.delta`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageDelta {
+    /// Why the message ended.
+    pub stop_reason: StopReason,
+    /// The stop sequence that ended it, if one did.
+    pub stop_sequence: Option<String>,
 }

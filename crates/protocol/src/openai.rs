@@ -1,10 +1,10 @@
-//! The request bodies of the OpenAI-compatible routes of `suit serve`
-//! (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`), as suit
-//! reads them: the fields it uses, each optional where OpenAI's is. Fields
-//! suit does not use are ignored; the server checks the values and answers
-//! in OpenAI's JSON shape (replies are built there).
+//! The OpenAI-compatible routes of `suit serve` (`/v1/chat/completions`,
+//! `/v1/completions`, `/v1/embeddings`): the request bodies as suit reads
+//! them (the fields it uses, each optional where OpenAI's is; fields suit
+//! does not use are ignored; the server checks the values), and the
+//! completion objects it answers with, whole or as stream chunks.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `POST /v1/chat/completions`.
@@ -63,7 +63,7 @@ pub struct ChatMessage {
 }
 
 /// A message's `role`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChatRole {
     /// Instructions.
@@ -219,4 +219,122 @@ pub enum EmbeddingsInput {
     Many(Vec<String>),
     /// Anything else.
     Other(Value),
+}
+
+/// A completion object: a whole reply (`chat.completion`,
+/// `text_completion`) or one chunk of a streamed one
+/// (`chat.completion.chunk`, `text_completion`), with choices of kind `C`:
+/// [`ChatChoice`], [`ChunkChoice`] or [`TextChoice`].
+#[derive(Debug, Clone, Serialize)]
+pub struct CompletionObject<C> {
+    /// `chatcmpl-…` or `cmpl-…`, the same in every chunk of a reply.
+    pub id: String,
+    /// The object's type, as above.
+    pub object: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// The model id the request named.
+    pub model: String,
+    /// Always `null`: there is no fingerprint of the serving setup.
+    pub system_fingerprint: Option<String>,
+    /// The choices (in a chunk, the one that moved; none in the last,
+    /// usage-only chunk).
+    pub choices: Vec<C>,
+    /// A whole reply's usage. In a stream: absent unless the client asked
+    /// for usage (`stream_options.include_usage`); then `null` in every chunk
+    /// but the last, which holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Option<Usage>>,
+}
+
+/// A choice of a whole chat reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatChoice {
+    /// Its position among the `n` choices.
+    pub index: usize,
+    /// The reply.
+    pub message: AssistantMessage,
+    /// Always `null` (log probabilities are not reported).
+    pub logprobs: Option<Value>,
+    /// Why it ended.
+    pub finish_reason: FinishReason,
+}
+
+/// The model's message in a chat reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssistantMessage {
+    /// Always [`ChatRole::Assistant`].
+    pub role: ChatRole,
+    /// The text.
+    pub content: String,
+    /// Always `null`: suit does not refuse in a separate field.
+    pub refusal: Option<String>,
+}
+
+/// A choice's piece of a streamed chat reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChunkChoice {
+    /// Its position among the `n` choices.
+    pub index: usize,
+    /// What the piece adds.
+    pub delta: Delta,
+    /// Always `null`.
+    pub logprobs: Option<Value>,
+    /// In the choice's last chunk, why it ended; else `null`.
+    pub finish_reason: Option<FinishReason>,
+}
+
+/// What a chunk adds to a chat reply: the role first, then text; empty in
+/// the chunk that ends the choice.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Delta {
+    /// In the first chunk of each choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<ChatRole>,
+    /// The next piece of text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// A choice of a text completion, whole or a streamed piece of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TextChoice {
+    /// Its position among the `n` choices.
+    pub index: usize,
+    /// The text (in a stream, the next piece).
+    pub text: String,
+    /// Always `null`.
+    pub logprobs: Option<Value>,
+    /// Why it ended (in a stream, `null` until its last chunk).
+    pub finish_reason: Option<FinishReason>,
+}
+
+/// Why a choice ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn, or a stop sequence came.
+    Stop,
+    /// `max_tokens` (or the window) ran out.
+    Length,
+}
+
+/// `usage`: tokens of one request, its `n` choices together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Tokens of the prompt (counted once for all choices).
+    pub prompt_tokens: u64,
+    /// Tokens generated, all choices.
+    pub completion_tokens: u64,
+    /// The two together.
+    pub total_tokens: u64,
+    /// Where the prompt's tokens came from.
+    pub prompt_tokens_details: PromptTokensDetails,
+}
+
+/// `usage.prompt_tokens_details`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PromptTokensDetails {
+    /// Prompt tokens reused from the model's cache instead of evaluated.
+    pub cached_tokens: u64,
 }

@@ -54,12 +54,15 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use suit_model::{
     ChatRequest, Completion, FinishReason, Message, Model, ModelError, Role, StreamEvent,
     TextStream, Usage,
 };
-use suit_protocol::anthropic::{Content, Message as WireMessage, MessagesRequest};
+use suit_protocol::anthropic::{
+    self, Content, Message as WireMessage, MessageDelta, MessageObject, MessagesRequest,
+    StreamEvent as WireEvent, TextBlock, TextDelta,
+};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -243,17 +246,18 @@ enum StopReason {
 }
 
 impl StopReason {
-    fn name(&self) -> &'static str {
+    /// Anthropic's name for it.
+    fn wire(&self) -> anthropic::StopReason {
         match self {
-            StopReason::EndTurn => "end_turn",
-            StopReason::MaxTokens => "max_tokens",
-            StopReason::StopSequence(_) => "stop_sequence",
+            StopReason::EndTurn => anthropic::StopReason::EndTurn,
+            StopReason::MaxTokens => anthropic::StopReason::MaxTokens,
+            StopReason::StopSequence(_) => anthropic::StopReason::StopSequence,
         }
     }
 
-    fn sequence(&self) -> Option<&str> {
+    fn sequence(&self) -> Option<String> {
         match self {
-            StopReason::StopSequence(stop) => Some(stop),
+            StopReason::StopSequence(stop) => Some(stop.clone()),
             _ => None,
         }
     }
@@ -431,40 +435,44 @@ struct Head {
 }
 
 impl Head {
-    /// A message object with this content; a stop reason once it has one.
-    fn message(&self, content: Value, stop: Option<&StopReason>, usage: &Usage) -> Value {
-        json!({
-            "id": self.id,
-            "type": "message",
-            "role": "assistant",
-            "model": self.model,
-            "content": content,
-            "stop_reason": stop.map(StopReason::name),
-            "stop_sequence": stop.and_then(StopReason::sequence),
-            "usage": usage_json(usage),
-        })
+    /// A message object with this text; a stop reason once it has one.
+    fn message(
+        &self,
+        text: Option<String>,
+        stop: Option<&StopReason>,
+        usage: &Usage,
+    ) -> MessageObject {
+        MessageObject {
+            id: self.id.clone(),
+            kind: "message".into(),
+            role: "assistant".into(),
+            model: self.model.clone(),
+            content: text.map(|text| TextBlock { text }).into_iter().collect(),
+            stop_reason: stop.map(StopReason::wire),
+            stop_sequence: stop.and_then(StopReason::sequence),
+            usage: wire_usage(usage),
+        }
     }
 }
 
 /// Anthropic's `usage`: `input_tokens` excludes the tokens read from cache.
-fn usage_json(usage: &Usage) -> Value {
-    json!({
-        "input_tokens": usage.evaluated_tokens(),
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": usage.cached_tokens,
-        "output_tokens": usage.completion_tokens,
-    })
+fn wire_usage(usage: &Usage) -> anthropic::Usage {
+    anthropic::Usage {
+        input_tokens: usage.evaluated_tokens(),
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: usage.cached_tokens,
+        output_tokens: usage.completion_tokens,
+    }
 }
 
 /// The whole reply as one message object.
-async fn whole_reply(mut reply: Reply, head: Head) -> Result<Value, ApiError> {
+async fn whole_reply(mut reply: Reply, head: Head) -> Result<MessageObject, ApiError> {
     let mut text = String::new();
     while let Some(step) = reply.next().await {
         match step? {
             Step::Text(piece) => text.push_str(&piece),
             Step::End { reason, usage } => {
-                let content = json!([{ "type": "text", "text": text }]);
-                return Ok(head.message(content, Some(&reason), &usage));
+                return Ok(head.message(Some(text), Some(&reason), &usage))
             }
         }
     }
@@ -475,22 +483,21 @@ async fn whole_reply(mut reply: Reply, head: Head) -> Result<Value, ApiError> {
     .into())
 }
 
+/// One event of the stream, named by its type.
+fn send(event: &WireEvent) -> Bytes {
+    named_event(event.name(), &serde_json::to_value(event).expect("an event is JSON"))
+}
+
 /// The reply as Anthropic's event stream. The body owns the reply, so a
 /// client that goes away drops the model's stream and stops the decode.
 fn stream_reply(reply: Reply, head: Head) -> Response {
-    let start = json!({
-        "type": "message_start",
-        "message": head.message(json!([]), None, &Usage::default()),
-    });
-    let block = json!({
-        "type": "content_block_start",
-        "index": 0,
-        "content_block": { "type": "text", "text": "" },
-    });
     let pending = VecDeque::from([
-        named_event("message_start", &start),
-        named_event("content_block_start", &block),
-        named_event("ping", &json!({ "type": "ping" })),
+        send(&WireEvent::MessageStart { message: head.message(None, None, &Usage::default()) }),
+        send(&WireEvent::ContentBlockStart {
+            index: 0,
+            content_block: TextBlock { text: String::new() },
+        }),
+        send(&WireEvent::Ping),
     ]);
     let state = Streaming { reply, pending, ended: false };
     sse::event_stream(stream::unfold(state, |mut state| async move {
@@ -518,24 +525,19 @@ impl Streaming {
             }
             match self.reply.next().await {
                 Some(Ok(Step::Text(text))) => {
-                    let delta = json!({
-                        "type": "content_block_delta",
-                        "index": 0,
-                        "delta": { "type": "text_delta", "text": text },
-                    });
-                    self.pending.push_back(named_event("content_block_delta", &delta));
+                    let delta =
+                        WireEvent::ContentBlockDelta { index: 0, delta: TextDelta { text } };
+                    self.pending.push_back(send(&delta));
                 }
                 Some(Ok(Step::End { reason, usage })) => {
-                    let stop = json!({ "type": "content_block_stop", "index": 0 });
-                    let delta = json!({
-                        "type": "message_delta",
-                        "delta": { "stop_reason": reason.name(), "stop_sequence": reason.sequence() },
-                        "usage": usage_json(&usage),
-                    });
+                    let delta = MessageDelta {
+                        stop_reason: reason.wire(),
+                        stop_sequence: reason.sequence(),
+                    };
                     self.pending.extend([
-                        named_event("content_block_stop", &stop),
-                        named_event("message_delta", &delta),
-                        named_event("message_stop", &json!({ "type": "message_stop" })),
+                        send(&WireEvent::ContentBlockStop { index: 0 }),
+                        send(&WireEvent::MessageDelta { delta, usage: wire_usage(&usage) }),
+                        send(&WireEvent::MessageStop),
                     ]);
                     self.ended = true;
                 }

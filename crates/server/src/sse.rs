@@ -14,8 +14,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, SelectAll, Stream, StreamExt};
 use futures::Future;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use suit_model::{Completion, FinishReason, ModelError, StreamEvent, TextStream, Usage};
+use suit_protocol::openai::{
+    self, AssistantMessage, ChatChoice, ChatRole, ChunkChoice, CompletionObject, Delta, TextChoice,
+};
 
 use crate::error::ApiError;
 
@@ -42,65 +46,83 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// A response object with these `choices` (and `usage`, when given).
-    fn object(&self, object: &str, choices: Vec<Value>, usage: Option<Value>) -> Value {
-        let mut value = json!({
-            "id": self.id,
-            "object": object,
-            "created": self.created,
-            "model": self.model,
-            "system_fingerprint": null,
-            "choices": choices,
-        });
-        if let Some(usage) = usage {
-            value["usage"] = usage;
+    /// A completion object of this request with these `choices` (and
+    /// `usage`, see [`CompletionObject::usage`]).
+    fn object<C: Serialize>(
+        &self,
+        object: &str,
+        choices: Vec<C>,
+        usage: Option<Option<openai::Usage>>,
+    ) -> Value {
+        let object = CompletionObject {
+            id: self.id.clone(),
+            object: object.to_string(),
+            created: self.created,
+            model: self.model.clone(),
+            system_fingerprint: None,
+            choices,
+            usage,
+        };
+        serde_json::to_value(object).expect("a completion object is JSON")
+    }
+
+    /// The type of this request's stream chunks.
+    fn chunk_object(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Chat => "chat.completion.chunk",
+            Dialect::Text => "text_completion",
         }
-        value
     }
 
     /// The whole (non-streamed) response for these finished choices.
     pub fn complete_response(&self, done: &[Completion]) -> Value {
-        let choices = done
-            .iter()
-            .enumerate()
-            .map(|(index, c)| match self.dialect {
-                Dialect::Chat => json!({
-                    "index": index,
-                    "message": { "role": "assistant", "content": c.text, "refusal": null },
-                    "logprobs": null,
-                    "finish_reason": finish_reason(c.finish_reason),
-                }),
-                Dialect::Text => json!({
-                    "index": index,
-                    "text": c.text,
-                    "logprobs": null,
-                    "finish_reason": finish_reason(c.finish_reason),
-                }),
-            })
-            .collect();
-        let object = match self.dialect {
-            Dialect::Chat => "chat.completion",
-            Dialect::Text => "text_completion",
-        };
         let usage = done.iter().fold(Usage::default(), |total, c| combine(total, &c.usage));
-        self.object(object, choices, Some(usage_json(&usage)))
+        let usage = Some(Some(wire_usage(&usage)));
+        match self.dialect {
+            Dialect::Chat => {
+                let choices = done
+                    .iter()
+                    .enumerate()
+                    .map(|(index, c)| ChatChoice {
+                        index,
+                        message: AssistantMessage {
+                            role: ChatRole::Assistant,
+                            content: c.text.clone(),
+                            refusal: None,
+                        },
+                        logprobs: None,
+                        finish_reason: finish_reason(c.finish_reason),
+                    })
+                    .collect();
+                self.object("chat.completion", choices, usage)
+            }
+            Dialect::Text => {
+                let choices: Vec<TextChoice> = done
+                    .iter()
+                    .enumerate()
+                    .map(|(index, c)| TextChoice {
+                        index,
+                        text: c.text.clone(),
+                        logprobs: None,
+                        finish_reason: Some(finish_reason(c.finish_reason)),
+                    })
+                    .collect();
+                self.object("text_completion", choices, usage)
+            }
+        }
     }
 
     /// One streamed chunk carrying one choice's piece.
-    fn chunk(&self, choice: Value, include_usage: bool) -> Value {
-        let object = match self.dialect {
-            Dialect::Chat => "chat.completion.chunk",
-            Dialect::Text => "text_completion",
-        };
-        self.object(object, vec![choice], include_usage.then_some(Value::Null))
+    fn chunk<C: Serialize>(&self, choice: C, include_usage: bool) -> Value {
+        self.object(self.chunk_object(), vec![choice], include_usage.then_some(None))
     }
 }
 
-/// OpenAI's spelling of why a choice ended.
-fn finish_reason(reason: FinishReason) -> &'static str {
+/// OpenAI's name for why a choice ended.
+fn finish_reason(reason: FinishReason) -> openai::FinishReason {
     match reason {
-        FinishReason::Stop => "stop",
-        FinishReason::Length => "length",
+        FinishReason::Stop => openai::FinishReason::Stop,
+        FinishReason::Length => openai::FinishReason::Length,
     }
 }
 
@@ -115,13 +137,13 @@ fn combine(total: Usage, one: &Usage) -> Usage {
 }
 
 /// OpenAI's `usage` object.
-fn usage_json(usage: &Usage) -> Value {
-    json!({
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-        "prompt_tokens_details": { "cached_tokens": usage.cached_tokens },
-    })
+fn wire_usage(usage: &Usage) -> openai::Usage {
+    openai::Usage {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        total_tokens: usage.prompt_tokens + usage.completion_tokens,
+        prompt_tokens_details: openai::PromptTokensDetails { cached_tokens: usage.cached_tokens },
+    }
 }
 
 /// Starts every job at once (so the embedded engine decodes them in one
@@ -169,12 +191,12 @@ pub fn stream_response(
     let mut pending = VecDeque::new();
     if envelope.dialect == Dialect::Chat {
         for index in 0..streams.len() {
-            let choice = json!({
-                "index": index,
-                "delta": { "role": "assistant", "content": "" },
-                "logprobs": null,
-                "finish_reason": null,
-            });
+            let choice = ChunkChoice {
+                index,
+                delta: Delta { role: Some(ChatRole::Assistant), content: Some(String::new()) },
+                logprobs: None,
+                finish_reason: None,
+            };
             pending.push_back(event(&envelope.chunk(choice, include_usage)));
         }
     }
@@ -232,14 +254,12 @@ impl Streaming {
             match self.merged.next().await {
                 Some((index, Ok(StreamEvent::Delta(text)))) => {
                     if !text.is_empty() {
-                        let choice = self.piece(index, &text, None);
-                        self.push(choice);
+                        self.piece(index, text, None);
                     }
                 }
                 Some((index, Ok(StreamEvent::Done(done)))) => {
                     self.usage = combine(self.usage, &done.usage);
-                    let choice = self.piece(index, "", Some(done.finish_reason));
-                    self.push(choice);
+                    self.piece(index, String::new(), Some(done.finish_reason));
                 }
                 Some((_, Err(error))) => {
                     // Stop the other choices' decodes too.
@@ -249,15 +269,11 @@ impl Streaming {
                 }
                 None => {
                     if self.include_usage {
-                        let mut last = self.envelope.object(
-                            match self.envelope.dialect {
-                                Dialect::Chat => "chat.completion.chunk",
-                                Dialect::Text => "text_completion",
-                            },
+                        let last = self.envelope.object::<TextChoice>(
+                            self.envelope.chunk_object(),
                             Vec::new(),
-                            None,
+                            Some(Some(wire_usage(&self.usage))),
                         );
-                        last["usage"] = usage_json(&self.usage);
                         self.pending.push_back(event(&last));
                     }
                     self.pending.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
@@ -267,22 +283,25 @@ impl Streaming {
         }
     }
 
-    /// A choice's piece of text, or its end.
-    fn piece(&self, index: usize, text: &str, finish: Option<FinishReason>) -> Value {
-        let finish = finish.map(finish_reason);
-        match self.envelope.dialect {
+    /// Queues a choice's piece of text, or its end.
+    fn piece(&mut self, index: usize, text: String, finish: Option<FinishReason>) {
+        let finish_reason = finish.map(finish_reason);
+        let chunk = match self.envelope.dialect {
             Dialect::Chat => {
-                let delta = if finish.is_some() { json!({}) } else { json!({ "content": text }) };
-                json!({ "index": index, "delta": delta, "logprobs": null, "finish_reason": finish })
+                let content = finish.is_none().then_some(text);
+                let choice = ChunkChoice {
+                    index,
+                    delta: Delta { role: None, content },
+                    logprobs: None,
+                    finish_reason,
+                };
+                self.envelope.chunk(choice, self.include_usage)
             }
             Dialect::Text => {
-                json!({ "index": index, "text": text, "logprobs": null, "finish_reason": finish })
+                let choice = TextChoice { index, text, logprobs: None, finish_reason };
+                self.envelope.chunk(choice, self.include_usage)
             }
-        }
-    }
-
-    fn push(&mut self, choice: Value) {
-        let chunk = self.envelope.chunk(choice, self.include_usage);
+        };
         self.pending.push_back(event(&chunk));
     }
 }
