@@ -14,11 +14,14 @@
 //!
 //! [`config`] loads suit's layered configuration (built-in defaults, the
 //! user file, the nearest `suit.toml`, an explicit file); [`eval`] runs the
-//! loop on a folder of tasks and judges each with the task's own tests.
+//! loop on a folder of tasks and judges each with the task's own tests;
+//! [`engine`] is the model policy: it routes a role's model from the
+//! configuration and sizes the embedded engine for the runs that share it.
 
 mod checks;
 mod complete;
 pub mod config;
+pub mod engine;
 pub mod eval;
 mod events;
 mod fragment;

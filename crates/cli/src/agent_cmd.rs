@@ -10,16 +10,16 @@ use anyhow::{Context, Result};
 use clap::Args;
 use futures::{StreamExt, TryStreamExt};
 use suit_agent::config::AgentConfig;
+use suit_agent::engine::{Engine, Overrides};
 use suit_agent::{
     eval, Autonomy, Check, CompletionEnd, EventSink, JsonlSink, Leash, NoPerson, Outcome, Reviewer,
     RunConfig,
 };
 use suit_edit::Target;
-use suit_model::{BackendKind, CompletionRequest, Model, Sampling, StreamEvent, Task};
+use suit_model::{CompletionRequest, Model, Sampling, StreamEvent, Task};
 use suit_store::{SqliteStore, Step, Workspace};
 
 use crate::review::{TerminalReviewer, TerminalView};
-use crate::talk::{route_tuned, Routed};
 use crate::web_review::{Both, WebReview};
 
 /// Model selection shared by the agent commands.
@@ -183,89 +183,20 @@ pub struct EvalArgs {
     model: ModelChoice,
 }
 
-/// The model a run uses, and how to drive it.
-struct Engine {
-    routed: Routed,
-    /// Tokens of the model's window.
-    window: usize,
-    /// An embedded model: small, and decoded under a grammar.
-    embedded: bool,
-    name: String,
-    /// Most tokens of one reply.
-    max_output_tokens: u32,
-}
-
-/// The default context window of an embedded model, in tokens.
-const EMBEDDED_WINDOW: u32 = 8192;
-
-impl Engine {
-    /// Routes the role's model. An embedded engine is sized for `runs` runs
-    /// at once of `candidates` sequences each: one slot per sequence (unless
-    /// `parallel` is configured) and a window per run in its pool of cells.
+impl ModelChoice {
+    /// Opens the role's engine for `runs` runs of `candidates` sequences
+    /// ([`Engine::open`]) with the configuration as the current directory
+    /// sees it; embedded models load with a download progress bar.
     fn open(
+        &self,
         config_file: Option<&Path>,
-        choice: &ModelChoice,
         role: Task,
         runs: usize,
         candidates: usize,
-    ) -> Result<Self> {
-        let runs = runs.max(1);
-        let tune = |backend: &mut suit_model::BackendConfig| {
-            if backend.kind != BackendKind::Embedded {
-                return;
-            }
-            let sequences = (runs * candidates).max(4) as u32;
-            backend.parallel.get_or_insert(sequences);
-            let window = backend.ctx_size.unwrap_or(EMBEDDED_WINDOW);
-            backend.ctx_size = Some(window * runs as u32);
-        };
-        let routed = route_tuned(
-            config_file,
-            choice.backend.as_deref(),
-            choice.model.as_deref(),
-            role,
-            &tune,
-        )?;
-        let (name, backend) = &routed.first;
-        let embedded = backend.kind == BackendKind::Embedded;
-        let window = match backend.ctx_size {
-            Some(n) if embedded => n as usize / runs,
-            Some(n) => n as usize,
-            None => EMBEDDED_WINDOW as usize,
-        };
-        Ok(Engine {
-            window,
-            // Embedded models are small here (the catalog's are 0.5-1.5B): they
-            // rewrite whole files and decode under a grammar.
-            embedded,
-            name: format!("{} via {name}", backend.model),
-            max_output_tokens: RunConfig::DEFAULT_MAX_OUTPUT_TOKENS,
-            routed,
-        })
-    }
-
-    /// A run's configuration for this model: the context budget is the
-    /// window less the reply's room and the system prompt's.
-    #[allow(clippy::too_many_arguments)]
-    fn run_config(
-        &self,
-        task: String,
-        autonomy: Autonomy,
-        files: Vec<Target>,
-        checks: Vec<Check>,
-        leash: Leash,
-        cwd: PathBuf,
-        candidates: usize,
-        seed: u32,
-    ) -> RunConfig {
-        let base =
-            RunConfig::for_model(&self.name, self.window, self.embedded, self.max_output_tokens);
-        RunConfig { task, autonomy, files, checks, leash, cwd, candidates, seed, ..base }
-    }
-
-    /// Loads the model now, so its load time is not counted as a step's.
-    async fn warm(&self) -> Result<()> {
-        self.routed.model.count_tokens("warm up").await.map(|_| ()).map_err(anyhow::Error::from)
+    ) -> Result<Engine> {
+        let config = crate::config::load_here(config_file)?.model;
+        let overrides = Overrides { backend: self.backend.clone(), model: self.model.clone() };
+        Ok(Engine::open(config, &overrides, role, runs, candidates, crate::models::load_embedded)?)
     }
 }
 
@@ -316,8 +247,10 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
     let checks = checks(&commands, args.leash.check_timeout.or(agent.check_timeout));
     let candidates = args.leash.candidates(&checks);
-    let mut engine = Engine::open(config_file, &args.model, Task::Edit, 1, candidates)?;
-    engine.max_output_tokens = args.leash.max_output_tokens;
+    let engine = args
+        .model
+        .open(config_file, Task::Edit, 1, candidates)?
+        .with_max_output_tokens(args.leash.max_output_tokens);
     let level = autonomy(args.autonomy.as_deref().or(agent.autonomy.as_deref()).unwrap_or("repo"))?;
     let files: Vec<Target> = args.file.iter().map(|f| parse_target(f)).collect::<Result<_>>()?;
     // Paths are relative to the repository root; accept ones relative to the
@@ -334,16 +267,16 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
             t
         })
         .collect();
-    let config = engine.run_config(
+    let config = RunConfig {
         task,
-        level,
+        autonomy: level,
         files,
         checks,
-        leash(&args.leash, &agent),
+        leash: leash(&args.leash, &agent),
         cwd,
-        candidates,
-        args.leash.seed,
-    );
+        seed: args.leash.seed,
+        ..engine.run_config()
+    };
     let ws = open_workspace(&root)?;
     suit_agent::validate(&config, &ws)?;
     if level >= Autonomy::Auto && config.checks.is_empty() && !args.json {
@@ -369,8 +302,8 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     };
     let summary = suit_agent::run(
         &config,
-        &engine.routed.model,
-        Some(&engine.routed.meter),
+        &engine.routed().model,
+        Some(&engine.routed().meter),
         &ws,
         reviewer.as_mut(),
         sink.as_mut(),
@@ -387,10 +320,10 @@ async fn run_with_web_review(
     args: &RunArgs,
 ) -> Result<ExitCode> {
     let ws = Arc::new(ws);
-    let model: Arc<dyn Model> = Arc::new(engine.routed.model.clone());
+    let model: Arc<dyn Model> = Arc::new(engine.routed().model.clone());
     let page = WebReview::start(
         model,
-        &engine.name,
+        engine.name(),
         config.clone(),
         &config.task,
         config.autonomy,
@@ -408,9 +341,9 @@ async fn run_with_web_review(
         Box::new(TerminalView::new(args.show_context, config.autonomy.applies_alone()))
     };
     let mut sink = Both(view, page.session().sink());
-    let meter = Some(&*engine.routed.meter);
+    let meter = Some(&*engine.routed().meter);
     let ran = tokio::select! {
-        ran = suit_agent::run(&config, &engine.routed.model, meter, &ws, &mut reviewer, &mut sink) => ran,
+        ran = suit_agent::run(&config, &engine.routed().model, meter, &ws, &mut reviewer, &mut sink) => ran,
         () = page.session().stopped() => {
             eprintln!("suit: stopped from the review page");
             return Ok(ExitCode::from(Outcome::Refused.exit_code()));
@@ -478,20 +411,20 @@ pub async fn demo(args: DemoArgs, config_file: Option<&Path>) -> Result<ExitCode
         eprintln!("suit demo: a project with a failing test in {}\n", root.display());
     }
     let candidates = RunConfig::DEFAULT_CANDIDATES;
-    let engine = Engine::open(config_file, &args.model, Task::Edit, 1, candidates)?;
-    let config = engine.run_config(
-        "is_leap_year gets century years wrong; make the tests pass.".into(),
-        Autonomy::Auto,
-        Vec::new(),
-        vec![Check::new("python3 -m unittest -q")],
-        Leash::default(),
-        root.clone(),
-        candidates,
-        0,
-    );
+    let engine = args.model.open(config_file, Task::Edit, 1, candidates)?;
+    let config = RunConfig {
+        task: "is_leap_year gets century years wrong; make the tests pass.".into(),
+        autonomy: Autonomy::Auto,
+        files: Vec::new(),
+        checks: vec![Check::new("python3 -m unittest -q")],
+        leash: Leash::default(),
+        cwd: root.clone(),
+        seed: 0,
+        ..engine.run_config()
+    };
     let ws = open_workspace(&root)?;
     if !args.json {
-        eprintln!("loading the model {} ...", engine.name);
+        eprintln!("loading the model {} ...", engine.name());
     }
     engine.warm().await?;
     let mut sink: Box<dyn EventSink> = if args.json {
@@ -501,8 +434,8 @@ pub async fn demo(args: DemoArgs, config_file: Option<&Path>) -> Result<ExitCode
     };
     let summary = suit_agent::run(
         &config,
-        &engine.routed.model,
-        Some(&engine.routed.meter),
+        &engine.routed().model,
+        Some(&engine.routed().meter),
         &ws,
         &mut NoPerson,
         sink.as_mut(),
@@ -529,7 +462,7 @@ pub async fn complete(args: CompleteArgs, config_file: Option<&Path>) -> Result<
         )
     })?;
     let (prefix, suffix) = text.split_at(offset);
-    let engine = Engine::open(config_file, &args.model, Task::Fim, 1, 1)?;
+    let engine = args.model.open(config_file, Task::Fim, 1, 1)?;
     let request = CompletionRequest {
         sampling: Sampling { max_tokens: args.max_tokens, ..Sampling::default() },
         ..CompletionRequest::fim(prefix, suffix)
@@ -585,7 +518,7 @@ async fn complete_at(
     max_lines: Option<usize>,
 ) -> Result<String> {
     let end = CompletionEnd::new(prefix, suffix, max_lines);
-    let mut stream = engine.routed.model.complete(request).await?;
+    let mut stream = engine.routed().model.complete(request).await?;
     let mut text = String::new();
     while let Some(event) = stream.next().await {
         match event? {
@@ -645,23 +578,25 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
     let level = autonomy(&args.autonomy)?;
     let candidates = args.leash.candidates.unwrap_or(RunConfig::DEFAULT_CANDIDATES);
     let jobs = args.jobs.max(1);
-    let mut engine = Engine::open(config_file, &args.model, Task::Edit, jobs, candidates)?;
-    engine.max_output_tokens = args.leash.max_output_tokens;
+    let engine = args
+        .model
+        .open(config_file, Task::Edit, jobs, candidates)?
+        .with_max_output_tokens(args.leash.max_output_tokens);
     let settings = eval::Settings {
-        run: engine.run_config(
-            String::new(),
-            level,
-            Vec::new(),
-            Vec::new(),
-            leash(&args.leash, &AgentConfig::default()),
-            PathBuf::new(),
-            candidates,
-            args.leash.seed,
-        ),
+        run: RunConfig {
+            task: String::new(),
+            autonomy: level,
+            files: Vec::new(),
+            checks: Vec::new(),
+            leash: leash(&args.leash, &AgentConfig::default()),
+            cwd: PathBuf::new(),
+            seed: args.leash.seed,
+            ..engine.run_config()
+        },
         check_timeout: Duration::from_secs(args.leash.check_timeout.unwrap_or(120)),
         events: args.events.clone(),
     };
-    eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name, level.as_str());
+    eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name(), level.as_str());
     engine.warm().await?;
     // Tasks run `--jobs` at a time: the embedded model decodes their
     // sequences together in one batch (continuous batching).
@@ -675,9 +610,9 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
                 view.stream = false;
                 sinks.push(Box::new(view));
             }
-            let model = &engine.routed.model;
+            let routed = engine.routed();
             let result =
-                eval::run_task(task, settings, model, Some(&engine.routed.meter), sinks).await?;
+                eval::run_task(task, settings, &routed.model, Some(&routed.meter), sinks).await?;
             eprintln!(
                 "{:<32} {:<4} {:>2} tries {:>6} tokens {:>5.0} s  {}",
                 result.name,
@@ -695,7 +630,7 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
     let report = eval::report(&results);
     println!("{report}");
     if let Some(path) = &args.output {
-        let json = serde_json::json!({ "model": engine.name, "autonomy": level.as_str(), "candidates": candidates, "seed": args.leash.seed, "tasks": results, "report": report });
+        let json = serde_json::json!({ "model": engine.name(), "autonomy": level.as_str(), "candidates": candidates, "seed": args.leash.seed, "tasks": results, "report": report });
         suit_store::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)

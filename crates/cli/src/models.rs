@@ -1,5 +1,5 @@
-//! `suit models`: the local model catalog, and turning a model spec into a
-//! loaded backend with a progress bar.
+//! `suit models`: the local model catalog, and the progress bar of a model
+//! download (the fetching and loading itself is [`suit_model::load`]).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -9,7 +9,8 @@ use anyhow::Result;
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use suit_model::catalog::{Catalog, Phase, Progress};
-use suit_model::llama::{LlamaModel, LlamaOptions};
+use suit_model::llama::LlamaOptions;
+use suit_model::load::{self, LoadEvent};
 use suit_model::{BackendConfig, Model, ModelError};
 
 /// `suit models` subcommands.
@@ -139,22 +140,54 @@ pub async fn resolve(catalog: &Catalog, spec: &str) -> Result<std::path::PathBuf
 }
 
 fn resolve_blocking(catalog: &Catalog, spec: &str) -> Result<std::path::PathBuf, ModelError> {
-    if let Some(pending) = catalog.pending(spec)? {
-        let size = pending.size.map(|s| format!(" ({})", human_size(s))).unwrap_or_default();
-        eprintln!(
-            "suit: downloading model {}{size} into {} (once; later runs reuse it)",
-            pending.name,
-            catalog.dir().display()
-        );
+    let mut view = FetchView::new();
+    Ok(load::fetch(catalog, spec, &mut |event| view.show(event))?.path)
+}
+
+/// Loads the embedded backend of a `kind = "embedded"` config entry
+/// ([`load::embedded`]), showing a download on stderr: what the router is
+/// given to build embedded backends.
+pub fn load_embedded(name: &str, config: &BackendConfig) -> Result<Arc<dyn Model>, ModelError> {
+    let mut view = FetchView::new();
+    Ok(Arc::new(load::embedded(name, config, &mut |event| view.show(event))?))
+}
+
+/// Getting a model's file, on stderr: a line when a download starts, then
+/// a progress bar per phase (at a terminal), cleared when the file is ready.
+struct FetchView {
+    bar: ProgressBar,
+    phase: Option<Phase>,
+}
+
+impl FetchView {
+    fn new() -> Self {
+        let bar = ProgressBar::hidden();
+        if std::io::stderr().is_terminal() {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        Self { bar, phase: None }
     }
-    let bar = ProgressBar::hidden();
-    if std::io::stderr().is_terminal() {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+
+    fn show(&mut self, event: LoadEvent<'_>) {
+        match event {
+            LoadEvent::Downloading { download, dir } => {
+                let size =
+                    download.size.map(|s| format!(" ({})", human_size(s))).unwrap_or_default();
+                eprintln!(
+                    "suit: downloading model {}{size} into {} (once; later runs reuse it)",
+                    download.name,
+                    dir.display()
+                );
+            }
+            LoadEvent::Progress(p) => self.progress(p),
+            LoadEvent::Ready(_) => self.bar.finish_and_clear(),
+        }
     }
-    let mut phase = None;
-    let resolved = catalog.resolve(spec, &mut |p: Progress| {
-        if phase != Some(p.phase) {
-            phase = Some(p.phase);
+
+    fn progress(&mut self, p: Progress) {
+        let bar = &self.bar;
+        if self.phase != Some(p.phase) {
+            self.phase = Some(p.phase);
             let (template, label) = match p.phase {
                 Phase::Fetching => ("{msg} [{bar:30}] {pos}/{len} wheels", "fetching"),
                 Phase::Downloading => {
@@ -174,36 +207,14 @@ fn resolve_blocking(catalog: &Catalog, spec: &str) -> Result<std::path::PathBuf,
         }
         bar.set_length(p.total.unwrap_or(p.done.max(1)));
         bar.set_position(p.done);
-    });
-    bar.finish_and_clear();
-    Ok(resolved?.path)
+    }
 }
 
-/// Builds the embedded backend of a `kind = "embedded"` config entry:
-/// resolves its model (pulling it if needed) and loads it into llama.cpp.
-pub fn load_embedded(name: &str, config: &BackendConfig) -> Result<Arc<dyn Model>, ModelError> {
-    let catalog = Catalog::builtin()?;
-    let path = resolve_blocking(&catalog, &config.model)?;
-    let mut options = LlamaOptions::new(name, path);
-    if let Some(ctx) = config.ctx_size {
-        options.ctx_size = ctx;
+impl Drop for FetchView {
+    /// A failed fetch leaves no bar behind either.
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
     }
-    if let Some(threads) = config.threads {
-        options.threads = threads as usize;
-    }
-    if let Some(parallel) = config.parallel {
-        options.parallel = parallel as usize;
-    }
-    if let Some(lookup) = config.lookup {
-        options.lookup = lookup;
-    }
-    if let Some(fair) = config.fair_share {
-        options.fair_share = fair;
-    }
-    if config.prompt_cache.unwrap_or(true) {
-        options.prompt_cache = suit_model::catalog::default_prompt_cache_dir();
-    }
-    Ok(Arc::new(LlamaModel::load(options)?))
 }
 
 fn print_speed(r: &suit_model::speed::SpeedReport) {

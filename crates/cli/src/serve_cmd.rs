@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use suit_agent::engine::Routed;
 use suit_agent::RunConfig;
 use suit_model::{BackendKind, Model, Task};
 use suit_server::{check_exposure, Served, ServedModels, ServerConfig, SessionSettings, Sessions};
@@ -17,7 +18,7 @@ use suit_store::ApiKeys;
 
 use crate::keys_cmd::keys_path;
 
-use crate::talk::{route, Routed};
+use crate::talk::route;
 
 /// `suit serve` arguments.
 #[derive(Args)]

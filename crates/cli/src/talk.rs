@@ -9,8 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use futures::StreamExt;
+use suit_agent::engine::{self, Overrides, Routed};
 use suit_model::{
-    ChatRequest, Completion, Constraint, Message, Meter, Model, Router, Sampling, StreamEvent, Task,
+    ChatRequest, Completion, Constraint, Message, Meter, Model, Sampling, StreamEvent, Task,
 };
 
 /// The system message of `ask` and `chat` unless `--system` replaces it.
@@ -149,76 +150,19 @@ pub async fn chat(args: ChatArgs, config_file: Option<&Path>) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// A model for one role, routed through the configured failover chain.
-pub struct Routed {
-    /// The role's model (failover, retries, metering included).
-    pub model: suit_model::RoleModel,
-    /// The session's meter.
-    pub meter: Arc<Meter>,
-    /// The first backend of the role's chain: name and configuration.
-    pub first: (String, suit_model::BackendConfig),
-    /// The router the role's model came from (other roles share its
-    /// backends, loaded once).
-    pub router: Router,
-    /// The effective model configuration (flags applied).
-    pub config: suit_model::ModelConfig,
-}
-
-/// Loads the configuration, applies `--backend` (use only that backend for
-/// `role`) and `--model` (replace the model of the role's first backend),
-/// and builds the router.
+/// [`engine::route`] with the configuration as the current directory sees
+/// it and `--backend`/`--model` as given; embedded models load with a
+/// download progress bar.
 pub fn route(
     config_file: Option<&Path>,
     backend: Option<&str>,
     model: Option<&str>,
     role: Task,
 ) -> Result<Routed> {
-    route_tuned(config_file, backend, model, role, &|_| {})
-}
-
-/// [`route`], with `tune` applied to every configured backend before any is
-/// loaded (the agent commands size the embedded engine for their runs).
-pub fn route_tuned(
-    config_file: Option<&Path>,
-    backend: Option<&str>,
-    model: Option<&str>,
-    role: Task,
-    tune: &dyn Fn(&mut suit_model::BackendConfig),
-) -> Result<Routed> {
-    let mut loaded = crate::config::load_here(config_file)?;
-    let config = &mut loaded.model;
-    if let Some(backend) = backend {
-        if !config.backends.contains_key(backend) {
-            anyhow::bail!(
-                "no backend named `{backend}` (configured: {})\n  fix: add [backends.{backend}] to suit.toml or pick one of those",
-                config.backends.keys().cloned().collect::<Vec<_>>().join(", ")
-            );
-        }
-        config.roles.set_chain(role, vec![backend.to_string()]);
-    }
-    let first_name = config.roles.chain(role).first().cloned().unwrap_or_default();
-    if let Some(model) = model {
-        if let Some(backend) = config.backends.get_mut(&first_name) {
-            backend.model = model.to_string();
-        }
-    }
-    for backend in config.backends.values_mut() {
-        tune(backend);
-    }
-    let first = config
-        .backends
-        .get(&first_name)
-        .cloned()
-        .with_context(|| format!("the {} role names no configured backend", role.as_str()))?;
-    let meter = Arc::new(Meter::new(config.budget));
-    let router = Router::from_config(config, meter.clone(), crate::models::load_embedded)?;
-    Ok(Routed {
-        model: router.for_role(role),
-        meter,
-        first: (first_name, first),
-        router,
-        config: config.clone(),
-    })
+    let config = crate::config::load_here(config_file)?.model;
+    let overrides =
+        Overrides { backend: backend.map(str::to_string), model: model.map(str::to_string) };
+    Ok(engine::route(config, &overrides, role, crate::models::load_embedded)?)
 }
 
 /// One conversation: the routed chat model, its meter and the request shape.

@@ -12,7 +12,9 @@
 //! - an OpenAI-compatible HTTP backend (Ollama, vLLM, llama.cpp server,
 //!   hosted APIs) and an Anthropic Messages backend.
 //!
-//! The catalog ([`catalog`]) gets pinned weights onto a machine.
+//! The catalog ([`catalog`]) gets pinned weights onto a machine; [`load`]
+//! turns a configured backend into a loaded model, reporting a download's
+//! progress to the caller.
 //!
 //! ```no_run
 //! # async fn demo(model: &dyn suit_model::Model) -> Result<(), suit_model::ModelError> {
@@ -30,6 +32,7 @@ pub mod anthropic;
 pub mod catalog;
 pub mod config;
 mod http;
+pub mod load;
 pub mod meter;
 pub mod openai;
 pub mod router;
