@@ -198,3 +198,23 @@ pub struct MessageDelta {
     /// The stop sequence that ended it, if one did.
     pub stop_sequence: Option<String>,
 }
+
+/// An error answer in Anthropic's shape: `{"type": "error", "error": {...}}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    /// Always `error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, in Anthropic's terms.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorDetail {
+    /// `invalid_request_error`, `overloaded_error`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// For a person, naming the field at fault.
+    pub message: String,
+}

@@ -2,8 +2,8 @@
 //! a run reports (to the terminal, `--json`, the session journal and the
 //! server's event stream), the slider's levels, check outcomes, the leash's
 //! stops, the requests and views of agent sessions over HTTP, and the
-//! request bodies of the model API `suit serve` speaks ([`openai`],
-//! [`anthropic`]). The run and session types derive a JSON Schema;
+//! requests and answers of the model API `suit serve` speaks ([`openai`],
+//! [`anthropic`], [`usage`]). The run and session types derive a JSON Schema;
 //! [`event_schema`] is the one published as `docs/events.schema.json`.
 
 pub mod anthropic;
@@ -13,6 +13,7 @@ mod events;
 pub mod openai;
 mod session;
 mod stop;
+pub mod usage;
 
 pub use autonomy::{Autonomy, UnknownAutonomy};
 pub use check::{CheckOutcome, CheckStatus};

@@ -338,3 +338,98 @@ pub struct PromptTokensDetails {
     /// Prompt tokens reused from the model's cache instead of evaluated.
     pub cached_tokens: u64,
 }
+
+/// A list answer: `{"object": "list", "data": [...]}` (`/v1/models`,
+/// `/v1/usage`, `/v1/sessions`).
+#[derive(Debug, Clone, Serialize)]
+pub struct List<T> {
+    /// Always `list`.
+    pub object: String,
+    /// The items.
+    pub data: Vec<T>,
+}
+
+impl<T> List<T> {
+    /// The list of `data`.
+    pub fn of(data: Vec<T>) -> Self {
+        Self { object: "list".into(), data }
+    }
+}
+
+/// One model of `/v1/models`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelEntry {
+    /// The id requests name it by.
+    pub id: String,
+    /// Always `model`.
+    pub object: String,
+    /// Unix seconds: when the server started.
+    pub created: u64,
+    /// Always `suit`.
+    pub owned_by: String,
+}
+
+/// The answer of `/v1/embeddings`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Embeddings {
+    /// Always `list`.
+    pub object: String,
+    /// One vector per input, in order.
+    pub data: Vec<Embedding>,
+    /// The model id the request named.
+    pub model: String,
+    /// Tokens read.
+    pub usage: EmbeddingsUsage,
+}
+
+/// One vector of `/v1/embeddings`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Embedding {
+    /// Always `embedding`.
+    pub object: String,
+    /// The input's position.
+    pub index: usize,
+    /// The vector.
+    pub embedding: Vector,
+}
+
+/// A vector as numbers, or as base64 of its little-endian f32 bytes
+/// (`encoding_format: "base64"`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Vector {
+    /// `float`.
+    Floats(Vec<f32>),
+    /// `base64`.
+    Base64(String),
+}
+
+/// `usage` of `/v1/embeddings`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EmbeddingsUsage {
+    /// Tokens read.
+    pub prompt_tokens: u64,
+    /// The same.
+    pub total_tokens: u64,
+}
+
+/// An error answer: `{"error": {...}}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, in OpenAI's terms.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorDetail {
+    /// For a person: what happened and what to do.
+    pub message: String,
+    /// `invalid_request_error`, `authentication_error`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The request field at fault, if one is.
+    pub param: Option<String>,
+    /// A machine-readable code, when there is one.
+    pub code: Option<String>,
+}

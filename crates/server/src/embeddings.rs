@@ -3,8 +3,9 @@
 use axum::extract::State;
 use axum::Json;
 use base64::Engine as _;
-use serde_json::{json, Value};
-use suit_protocol::openai::{EmbeddingsInput as Input, EmbeddingsRequest};
+use suit_protocol::openai::{
+    Embedding, Embeddings, EmbeddingsInput as Input, EmbeddingsRequest, EmbeddingsUsage, Vector,
+};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -20,7 +21,7 @@ pub async fn embeddings(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<EmbeddingsRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Embeddings>, ApiError> {
     let model = embedding_model(&state, &request.model)?;
     let inputs = match request.input {
         Input::One(text) => vec![text],
@@ -57,22 +58,27 @@ pub async fn embeddings(
     };
     let embedded = model.embed(inputs).await?;
     caller.record_embeddings(state.models.embedder(), &embedded.usage);
-    let data: Vec<Value> = embedded
+    let data = embedded
         .vectors
         .iter()
         .enumerate()
-        .map(|(index, vector)| {
-            let embedding = if base64 { json!(encode_base64(vector)) } else { json!(vector) };
-            json!({ "object": "embedding", "index": index, "embedding": embedding })
+        .map(|(index, vector)| Embedding {
+            object: "embedding".into(),
+            index,
+            embedding: if base64 {
+                Vector::Base64(encode_base64(vector))
+            } else {
+                Vector::Floats(vector.clone())
+            },
         })
         .collect();
     let tokens = embedded.usage.prompt_tokens;
-    Ok(Json(json!({
-        "object": "list",
-        "data": data,
-        "model": request.model,
-        "usage": { "prompt_tokens": tokens, "total_tokens": tokens },
-    })))
+    Ok(Json(Embeddings {
+        object: "list".into(),
+        data,
+        model: request.model,
+        usage: EmbeddingsUsage { prompt_tokens: tokens, total_tokens: tokens },
+    }))
 }
 
 /// A vector as base64 of its little-endian f32 bytes.

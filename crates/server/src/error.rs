@@ -6,6 +6,7 @@
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use suit_model::ModelError;
+use suit_protocol::{anthropic, openai};
 
 /// An error answer of the API. Every failure a client sees is one of these.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,14 +94,15 @@ impl ApiError {
 
     /// The JSON body, `{"error":{...}}`.
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({
-            "error": {
-                "message": self.message,
-                "type": self.kind,
-                "param": self.param,
-                "code": self.code,
-            }
-        })
+        let body = openai::ErrorBody {
+            error: openai::ErrorDetail {
+                message: self.message.clone(),
+                kind: self.kind.to_string(),
+                param: self.param.clone(),
+                code: self.code.map(String::from),
+            },
+        };
+        serde_json::to_value(body).expect("an error body is JSON")
     }
 
     /// Anthropic's error type for this error's status (see
@@ -130,10 +132,11 @@ impl ApiError {
             }
             _ => self.message.clone(),
         };
-        serde_json::json!({
-            "type": "error",
-            "error": { "type": self.anthropic_kind(), "message": message },
-        })
+        let body = anthropic::ErrorBody {
+            kind: "error".into(),
+            error: anthropic::ErrorDetail { kind: self.anthropic_kind().into(), message },
+        };
+        serde_json::to_value(body).expect("an error body is JSON")
     }
 }
 

@@ -318,20 +318,20 @@ pub async fn serve(
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// `GET /v1/models`: the models this server serves.
-async fn list_models(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+async fn list_models(
+    State(state): State<AppState>,
+) -> axum::Json<suit_protocol::openai::List<suit_protocol::openai::ModelEntry>> {
     let models = &state.models;
-    let data: Vec<serde_json::Value> = std::iter::once(&models.generation)
+    let data = std::iter::once(&models.generation)
         .chain(models.embeddings.as_ref())
-        .map(|served| {
-            serde_json::json!({
-                "id": served.id,
-                "object": "model",
-                "created": state.started,
-                "owned_by": "suit",
-            })
+        .map(|served| suit_protocol::openai::ModelEntry {
+            id: served.id.clone(),
+            object: "model".into(),
+            created: state.started,
+            owned_by: "suit".into(),
         })
         .collect();
-    axum::Json(serde_json::json!({ "object": "list", "data": data }))
+    axum::Json(suit_protocol::openai::List::of(data))
 }
 
 /// `GET /healthz`: the process is up.

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
+use suit_protocol::openai::List;
 use suit_protocol::{NewSession, ReviewDecisions, SessionView, SetAutonomy, UndoSteps, Undone};
 
 use crate::error::ApiError;
@@ -65,9 +65,9 @@ async fn start(
 async fn list(
     State(sessions): State<Arc<Sessions>>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<List<SessionView>>, ApiError> {
     may_steer(&caller)?;
-    Ok(Json(json!({ "object": "list", "data": sessions.list() })))
+    Ok(Json(List::of(sessions.list())))
 }
 
 /// `GET /v1/sessions/{id}`.

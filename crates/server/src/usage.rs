@@ -19,8 +19,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::Json;
 use futures::{Stream, StreamExt};
-use serde_json::{json, Value};
+
 use suit_model::{Message, Prices, Prompt, StreamEvent, TextStream, Usage};
+use suit_protocol::openai::List;
+use suit_protocol::usage::{KeyEntry, KeyLimits, Remaining};
 use suit_store::{ApiKey, ApiKeys, KeyUsage};
 
 use crate::error::ApiError;
@@ -330,7 +332,7 @@ impl Stream for MeteredStream {
 
 /// `GET /v1/usage`: a named key's own usage and limits; with the admin key
 /// (or on an open server), every key's, removed ones included.
-pub async fn usage(caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn usage(caller: Caller) -> Result<Json<List<KeyEntry>>, ApiError> {
     let keys = match caller.who {
         Who::Key(key) => vec![key],
         Who::Admin | Who::Open => match caller.accounts.keys.clone() {
@@ -341,8 +343,7 @@ pub async fn usage(caller: Caller) -> Result<Json<Value>, ApiError> {
                 .map_err(|e| store_failure(&e.to_string()))?,
         },
     };
-    let data: Vec<Value> = keys.iter().map(entry).collect();
-    Ok(Json(json!({ "object": "list", "data": data })))
+    Ok(Json(List::of(keys.iter().map(entry).collect())))
 }
 
 /// The 500 for a key store that cannot be read (the detail goes to the log).
@@ -360,29 +361,29 @@ pub fn store_failure(detail: &str) -> ApiError {
 }
 
 /// One key in `/v1/usage`.
-fn entry(key: &ApiKey) -> Value {
+fn entry(key: &ApiKey) -> KeyEntry {
     let usage = &key.usage;
     let limits = &key.limits;
     let seconds = |ms: i64| ms.div_euclid(1000);
-    json!({
-        "object": "api_key",
-        "name": key.name,
-        "created": seconds(key.created_ms),
-        "last_used": key.last_used_ms.map(seconds),
-        "revoked": key.revoked_ms.map(seconds),
-        "requests": usage.requests,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.tokens(),
-        "cost_usd": usage.cost_usd,
-        "limits": {
-            "max_tokens": limits.max_tokens,
-            "max_cost_usd": limits.max_cost_usd,
-            "rpm": limits.rpm,
+    KeyEntry {
+        object: "api_key".into(),
+        name: key.name.clone(),
+        created: seconds(key.created_ms),
+        last_used: key.last_used_ms.map(seconds),
+        revoked: key.revoked_ms.map(seconds),
+        requests: usage.requests,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        total_tokens: usage.tokens(),
+        cost_usd: usage.cost_usd,
+        limits: KeyLimits {
+            max_tokens: limits.max_tokens,
+            max_cost_usd: limits.max_cost_usd,
+            rpm: limits.rpm,
         },
-        "remaining": {
-            "tokens": limits.max_tokens.map(|max| max.saturating_sub(usage.tokens())),
-            "cost_usd": limits.max_cost_usd.map(|max| (max - usage.cost_usd).max(0.0)),
+        remaining: Remaining {
+            tokens: limits.max_tokens.map(|max| max.saturating_sub(usage.tokens())),
+            cost_usd: limits.max_cost_usd.map(|max| (max - usage.cost_usd).max(0.0)),
         },
-    })
+    }
 }
