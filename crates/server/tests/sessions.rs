@@ -140,6 +140,51 @@ impl Setup {
         }
     }
 
+    /// Runs the browser script `tests/clients/NAME` (Selenium, with the
+    /// Python of `SUIT_TEST_PYTHON`) against this server and repository,
+    /// with `env` added; checks that it passed and returns its stdout. Its
+    /// screenshot goes to `target/test-artifacts/SCREENSHOT`.
+    async fn browse(&self, name: &str, screenshot: &str, env: &[(&str, &str)]) -> String {
+        let python = std::env::var_os("SUIT_TEST_PYTHON").unwrap_or_else(|| {
+            panic!(
+                "SUIT_TEST_PYTHON is not set: this test drives Chromium with Selenium.\n  fix: \
+                 run scripts/test.sh (it installs chromium and chromium-driver, and makes \
+                 target/test-venv with the pinned `selenium`), or set SUIT_TEST_PYTHON to a \
+                 Python that has `selenium` and `axe-core-python`"
+            )
+        });
+        let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        let screenshot = artifacts.join(screenshot);
+        let _ = std::fs::remove_file(&screenshot);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(name);
+        let run = tokio::process::Command::new(python)
+            .arg(&script)
+            .env("SUIT_BASE_URL", &self.server.base)
+            .env("SUIT_REPO", self.repo())
+            .env("SUIT_FILE", "calc.py")
+            .env("SUIT_BEFORE", BUGGY)
+            .env("SUIT_SCREENSHOT", &screenshot)
+            .envs(env.iter().copied())
+            .kill_on_drop(true)
+            .output();
+        // The real model decodes on the test machine's cores: minutes at worst.
+        let output = tokio::time::timeout(Duration::from_secs(900), run)
+            .await
+            .expect("the browser test ended within 900 s")
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success() && stdout.contains("all review page checks passed"),
+            "{}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let png = std::fs::read(&screenshot).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a screenshot was saved");
+        stdout
+    }
+
     /// The event stream, from after `last` when given, as (id, event).
     async fn events(&self, id: &str, last: Option<usize>) -> Vec<(usize, Value)> {
         let mut request = self.client.get(format!("{}/v1/sessions/{id}/events", self.server.base));
@@ -328,45 +373,10 @@ async fn the_review_page_is_served_whole_with_a_strict_content_policy() {
 /// `target/test-artifacts/review-page.png`.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_review_page_in_a_real_browser_decides_hunk_by_hunk_and_undoes() {
-    let python = std::env::var_os("SUIT_TEST_PYTHON").unwrap_or_else(|| {
-        panic!(
-            "SUIT_TEST_PYTHON is not set: this test drives Chromium with Selenium.\n  fix: run \
-             scripts/test.sh (it installs chromium and chromium-driver, and makes \
-             target/test-venv with the pinned `selenium`), or set SUIT_TEST_PYTHON to a Python \
-             that has `selenium`"
-        )
-    });
     let s = Setup::new(&[&format!("calc.py\n```python\n{FIXED}```\n")]).await;
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("review-page.png");
-    let _ = std::fs::remove_file(&screenshot);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/review_page.py");
     let after = BUGGY.replace("a + b", "a * b");
-    let run = tokio::process::Command::new(python)
-        .arg(&script)
-        .env("SUIT_BASE_URL", &s.server.base)
-        .env("SUIT_REPO", s.repo())
-        .env("SUIT_FILE", "calc.py")
-        .env("SUIT_BEFORE", BUGGY)
-        .env("SUIT_AFTER", &after)
-        .env("SUIT_SCREENSHOT", &screenshot)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(180), run)
-        .await
-        .expect("the browser test ended within 180 s")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("all review page checks passed"),
-        "{}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    s.browse("review_page.py", "review-page.png", &[("SUIT_AFTER", &after)]).await;
     assert_eq!(s.read(), BUGGY, "undone from the page");
-    let png = std::fs::read(&screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a screenshot was saved");
 }
 
 /// The review page on a session whose model is the real test model
@@ -376,40 +386,15 @@ async fn the_review_page_in_a_real_browser_decides_hunk_by_hunk_and_undoes() {
 /// reconnects from any event misses none and sees none twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_review_page_on_the_real_model_accepts_its_step_and_undoes_it() {
-    let python = std::env::var_os("SUIT_TEST_PYTHON")
-        .expect("SUIT_TEST_PYTHON is not set: run scripts/test.sh, or see the test above");
     let model: Arc<dyn Model> = common::load(common::CODER, 8192).await;
     let template = suit_agent::RunConfig::for_model(common::CODER, 8192, true, 512);
     let s = Setup::with_model(model, common::CODER, template).await;
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("review-page-real-model.png");
-    let _ = std::fs::remove_file(&screenshot);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/review_accept_all.py");
-    let run = tokio::process::Command::new(python)
-        .arg(&script)
-        .env("SUIT_BASE_URL", &s.server.base)
-        .env("SUIT_REPO", s.repo())
-        .env("SUIT_FILE", "calc.py")
-        .env("SUIT_TASK", "In calc.py, add(a, b) must return the sum a + b: fix it.")
-        .env("SUIT_BEFORE", BUGGY)
-        .env("SUIT_SCREENSHOT", &screenshot)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(900), run)
-        .await
-        .expect("the browser test ended within 900 s")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("all review page checks passed"),
-        "{}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let task = "In calc.py, add(a, b) must return the sum a + b: fix it.";
+    let stdout = s
+        .browse("review_accept_all.py", "review-page-real-model.png", &[("SUIT_TASK", task)])
+        .await;
     let result: Value = serde_json::from_str(stdout.lines().rev().nth(1).unwrap()).unwrap();
     assert_eq!(s.read(), BUGGY, "undone from the page");
-    assert!(std::fs::read(&screenshot).unwrap().starts_with(b"\x89PNG"));
 
     let id = result["session"].as_str().unwrap();
     let events = s.events(id, None).await;

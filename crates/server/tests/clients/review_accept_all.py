@@ -13,34 +13,12 @@ file's bytes after the decisions, as JSON, on its last lines.
 
 import json
 import os
-import shutil
-import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-BASE = os.environ["SUIT_BASE_URL"]
-PATH = os.path.join(os.environ["SUIT_REPO"], os.environ["SUIT_FILE"])
+from review_browser import chromium, hunk_classes, read, start_session, until
+
 BEFORE = os.environ["SUIT_BEFORE"]
-
-
-def read():
-    with open(PATH) as f:
-        return f.read()
-
-
-def until(driver, what, condition, seconds=20):
-    print(f"review page: waiting for {what}", file=sys.stderr, flush=True)
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(
-        lambda d: condition(d), message=what)
-
-
-def hunk_classes(driver):
-    # One script call: the page may redraw its hunks between two calls.
-    return driver.execute_script(
-        "return [...document.querySelectorAll('#hunks .hunk')].map(h => h.className)")
 
 
 def meta(driver):
@@ -48,24 +26,9 @@ def meta(driver):
 
 
 def main():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        options.add_argument(flag)
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = chromium()
     try:
-        driver.get(BASE + "/")
-        form = driver.find_element(By.ID, "new-session")
-        form.find_element(By.NAME, "task").send_keys(os.environ["SUIT_TASK"])
-        repo = form.find_element(By.NAME, "repo")
-        repo.clear()
-        repo.send_keys(os.environ["SUIT_REPO"])
-        form.find_element(By.NAME, "files").send_keys(os.environ["SUIT_FILE"])
-        steps = form.find_element(By.NAME, "max_steps")
-        steps.clear()
-        steps.send_keys("1")
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        start_session(driver, os.environ["SUIT_TASK"])
         # The model decodes on the test machine's cores: minutes at worst.
         until(driver, "the proposed step", lambda d: len(hunk_classes(d)) > 0 or "finished" in meta(d), 600)
         hunks = len(hunk_classes(driver))

@@ -10,36 +10,15 @@ save a screenshot of the page showing the hunks).
 """
 
 import os
-import shutil
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-BASE = os.environ["SUIT_BASE_URL"]
-PATH = os.path.join(os.environ["SUIT_REPO"], os.environ["SUIT_FILE"])
+from review_browser import BASE, chromium, hunk_classes, read, start_session, until
+
 BEFORE = os.environ["SUIT_BEFORE"]
 AFTER = os.environ["SUIT_AFTER"]
-
-
-def read():
-    with open(PATH) as f:
-        return f.read()
-
-
-def until(driver, what, condition, seconds=20):
-    print(f"review page: waiting for {what}", file=sys.stderr, flush=True)
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(
-        lambda d: condition(d), message=what)
-
-
-def hunk_classes(driver):
-    # One script call: the page may redraw its hunks between two calls.
-    return driver.execute_script(
-        "return [...document.querySelectorAll('#hunks .hunk')].map(h => h.className)")
 
 
 def accessibility_problems(driver):
@@ -61,24 +40,9 @@ def accessibility_problems(driver):
 
 
 def main():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        options.add_argument(flag)
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = chromium()
     try:
-        driver.get(BASE + "/")
-        form = driver.find_element(By.ID, "new-session")
-        form.find_element(By.NAME, "task").send_keys("add subtracts and mul adds: fix both")
-        repo = form.find_element(By.NAME, "repo")
-        repo.clear()
-        repo.send_keys(os.environ["SUIT_REPO"])
-        form.find_element(By.NAME, "files").send_keys(os.environ["SUIT_FILE"])
-        steps = form.find_element(By.NAME, "max_steps")
-        steps.clear()
-        steps.send_keys("1")
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        start_session(driver, "add subtracts and mul adds: fix both")
         until(driver, "two hunks shown", lambda d: len(hunk_classes(d)) == 2)
         keywords = driver.execute_script(
             "return [...document.querySelectorAll('#hunks .hljs-keyword')].map(k => k.textContent)")
