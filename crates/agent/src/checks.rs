@@ -1,13 +1,17 @@
-//! Running the project's checks (tests, build) after a step: sandboxed, with
-//! a timeout that kills the whole process tree, and output trimmed to what a
-//! model (or a person) needs to see.
+//! Running the project's checks (tests, build) after a step: in the
+//! [sandbox](crate::sandbox), with a timeout that kills the whole process
+//! tree, an output cap, and output trimmed to what a model (or a person)
+//! needs to see.
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use suit_protocol::{CheckOutcome, CheckStatus};
+
+use crate::sandbox::Policy;
 use tokio::io::AsyncReadExt;
 
 /// A check to run: a shell command line, like `cargo test` or `pytest -q`.
@@ -17,21 +21,28 @@ pub struct Check {
     pub command: String,
     /// Killed (with all its children) after this long.
     pub timeout: Duration,
-    /// Whether the command may use the network. Off by default: checks run
-    /// in a network namespace of their own when the system allows it.
-    pub network: bool,
+    /// What it may do: network, files, environment, limits.
+    pub sandbox: Policy,
 }
 
 impl Check {
-    /// A check with a 5-minute timeout and no network.
+    /// A check with a 5-minute timeout in the default sandbox (no network).
     pub fn new(command: impl Into<String>) -> Self {
-        Self { command: command.into(), timeout: Duration::from_secs(300), network: false }
+        Self {
+            command: command.into(),
+            timeout: Duration::from_secs(300),
+            sandbox: Policy::default(),
+        }
     }
 }
 
-/// Most bytes of output read from a check (the rest is drained and
-/// dropped while reading, so a chatty command cannot exhaust memory).
+/// Most bytes of output kept in memory while reading a check (the rest is
+/// drained and dropped, so a chatty command cannot exhaust memory).
 const MAX_CAPTURE: usize = 4 << 20;
+
+/// Most bytes of output a check may print in all: past this it is stopped
+/// (a test stuck printing in a loop fails fast instead of at its timeout).
+const MAX_OUTPUT: u64 = 256 << 20;
 
 /// Lines of a check's output kept in its outcome: enough for a test-output
 /// parser to find every failure of a typical run; the loop shows the model
@@ -41,33 +52,27 @@ const KEPT_LINES: usize = 400;
 /// Bytes of a check's output kept in its outcome (the end is kept).
 const KEPT_BYTES: usize = 64 << 10;
 
-/// Whether `unshare --net` works here (it needs user namespaces).
-fn can_isolate_network() -> bool {
-    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *OK.get_or_init(|| {
-        std::process::Command::new("unshare")
-            .args(["--net", "--map-root-user", "true"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    })
-}
-
-/// Runs `check` in `dir` and waits for it (or its timeout).
+/// Runs `check` in `dir` (in the sandbox) and waits for it (or its
+/// timeout, or its output cap).
 pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
-    let isolated = !check.network && can_isolate_network();
-    let mut command = if isolated {
-        let mut c = tokio::process::Command::new("unshare");
-        c.args(["--net", "--map-root-user", "--", "sh", "-c", &check.command]);
-        c
-    } else {
-        let mut c = tokio::process::Command::new("sh");
-        c.args(["-c", &check.command]);
-        c
+    let mut command = tokio::process::Command::new("sh");
+    command.args(["-c", &check.command]);
+    let started = Instant::now();
+    let sandboxed = match crate::sandbox::confine(&mut command, dir, &check.sandbox) {
+        Ok(s) => s,
+        Err(e) => {
+            return CheckOutcome {
+                command: check.command.clone(),
+                status: CheckStatus::NotStarted {
+                    reason: format!("cannot set up its sandbox: {e}"),
+                },
+                output: String::new(),
+                duration: started.elapsed(),
+                isolated: false,
+            }
+        }
     };
+    let isolated = sandboxed.network_isolated && sandboxed.files_confined;
     command
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -75,7 +80,6 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let started = Instant::now();
     let outcome = |status, output: String| CheckOutcome {
         command: check.command.clone(),
         status,
@@ -88,7 +92,11 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
         Err(e) => {
             return outcome(
                 CheckStatus::NotStarted {
-                    reason: format!("cannot start `sh` in {}: {e}", dir.display()),
+                    reason: format!(
+                        "cannot start `sh` in {} (or set up its sandbox: namespaces, limits, \
+                         Landlock): {e}",
+                        dir.display()
+                    ),
                 },
                 String::new(),
             )
@@ -97,11 +105,13 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
     let pgid = child.id();
     // A check dropped while it runs (the run's wall budget ended) takes its
     // whole process group with it, not only `sh`.
-    let mut group = KillGroupOnDrop(pgid);
+    let group = KillGroupOnDrop(pgid);
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
-    let read = async move {
-        let (a, b) = tokio::join!(read_capped(stdout), read_capped(stderr));
+    let printed = std::sync::atomic::AtomicU64::new(0);
+    let read = async {
+        let (a, b) =
+            tokio::join!(read_capped(stdout, &printed, pgid), read_capped(stderr, &printed, pgid));
         let mut text = a;
         if !b.is_empty() {
             if !text.is_empty() && !text.ends_with('\n') {
@@ -112,17 +122,34 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
         text
     };
     let waited = tokio::time::timeout(check.timeout, async {
-        let (status, text) = tokio::join!(child.wait(), read);
+        // When `sh` ends, what it left running (a server, a daemon, a
+        // fork bomb) is killed, so that nothing holds its pipes open.
+        let ended = async {
+            let status = child.wait().await;
+            if let Some(pgid) = pgid {
+                // SAFETY: killpg only sends a signal.
+                unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
+            }
+            status
+        };
+        let (status, text) = tokio::join!(ended, read);
         (status, text)
     })
     .await;
-    if waited.is_ok() {
-        group.0 = None;
-    }
+    drop(group);
+    drop(sandboxed);
     match waited {
+        Ok((Ok(_), text)) if printed.load(Ordering::Relaxed) > MAX_OUTPUT => outcome(
+            CheckStatus::Stopped {
+                reason: format!("it printed more than {} MiB", MAX_OUTPUT >> 20),
+            },
+            kept_output(&text),
+        ),
         Ok((Ok(status), text)) => {
             let status = if status.success() {
                 CheckStatus::Passed
+            } else if let Some(reason) = limit_signal(&status, &check.sandbox) {
+                CheckStatus::Stopped { reason }
             } else {
                 CheckStatus::Failed { code: status.code() }
             };
@@ -133,8 +160,8 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
             kept_output(&text),
         ),
         Err(_) => {
-            // The whole group: `sh -c` and everything it started.
-            drop(group);
+            // The whole group (`sh -c` and everything it started) was
+            // killed above.
             outcome(
                 CheckStatus::TimedOut,
                 format!(
@@ -159,7 +186,33 @@ impl Drop for KillGroupOnDrop {
     }
 }
 
-async fn read_capped(mut reader: impl tokio::io::AsyncRead + Unpin) -> String {
+/// The limit a check ran into, when a signal of the sandbox's limits ended
+/// it: `SIGXCPU` (CPU time) or `SIGXFSZ` (file size).
+fn limit_signal(status: &std::process::ExitStatus, policy: &Policy) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt;
+    // `sh -c` reports a child killed by signal N as exit code 128 + N.
+    let signal = status.signal().or_else(|| status.code().filter(|c| *c > 128).map(|c| c - 128))?;
+    match signal {
+        libc::SIGXCPU => Some(format!(
+            "a process used more than {} s of CPU time (the sandbox's limit)",
+            policy.cpu_seconds
+        )),
+        libc::SIGXFSZ => Some(format!(
+            "it wrote a file larger than {} MiB (the sandbox's limit)",
+            policy.file_bytes >> 20
+        )),
+        _ => None,
+    }
+}
+
+/// Reads one of a check's pipes to its end, keeping at most
+/// [`MAX_CAPTURE`] bytes; `printed` counts the bytes of both pipes, and
+/// past [`MAX_OUTPUT`] the check's group `pgid` is killed.
+async fn read_capped(
+    mut reader: impl tokio::io::AsyncRead + Unpin,
+    printed: &std::sync::atomic::AtomicU64,
+    pgid: Option<u32>,
+) -> String {
     let mut kept = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
@@ -168,6 +221,13 @@ async fn read_capped(mut reader: impl tokio::io::AsyncRead + Unpin) -> String {
             Ok(n) => {
                 let room = MAX_CAPTURE.saturating_sub(kept.len());
                 kept.extend_from_slice(&buf[..n.min(room)]);
+                if printed.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > MAX_OUTPUT {
+                    if let Some(pgid) = pgid {
+                        // SAFETY: killpg only sends a signal.
+                        unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
+                    }
+                    break;
+                }
             }
         }
     }
@@ -298,12 +358,12 @@ mod tests {
         // Interfaces other than loopback are invisible in the sandbox.
         let probe = "cat /proc/net/dev | tail -n +3 | grep -v ' lo:' | wc -l";
         let out = run_check(&Check::new(probe), dir.path()).await;
-        if out.isolated {
+        if crate::sandbox::protections().network {
             assert_eq!(out.output.trim(), "0", "{out:?}");
-        } else {
-            assert!(!can_isolate_network());
         }
-        let open = run_check(&Check { network: true, ..Check::new(probe) }, dir.path()).await;
+        let open = Check::new(probe);
+        let open = Check { sandbox: Policy { network: true, ..Policy::default() }, ..open };
+        let open = run_check(&open, dir.path()).await;
         assert!(!open.isolated);
     }
 

@@ -136,6 +136,8 @@ pub struct Settings {
     pub run: RunConfig,
     /// How long the task's check may run during the run.
     pub check_timeout: Duration,
+    /// Run the task's check even where this machine cannot sandbox it.
+    pub unsandboxed: bool,
     /// Keep each task's events (less the reply deltas) as `DIR/NAME.jsonl`.
     pub events: Option<PathBuf>,
 }
@@ -272,7 +274,12 @@ pub async fn run_task(
     let config = RunConfig {
         task: task.task.clone(),
         files: task.files.clone(),
-        checks: vec![Check { timeout: settings.check_timeout, ..Check::new(task.check.clone()) }],
+        checks: vec![{
+            let mut check = Check::new(task.check.clone());
+            check.timeout = settings.check_timeout;
+            check.sandbox.unsandboxed = settings.unsandboxed;
+            check
+        }],
         cwd: root.clone(),
         ..settings.run.clone()
     };

@@ -29,6 +29,7 @@ mod gate;
 mod leash;
 mod prompts;
 mod run;
+pub mod sandbox;
 mod scratch;
 mod strategy;
 mod testout;

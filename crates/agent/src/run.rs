@@ -306,6 +306,17 @@ pub fn validate(config: &RunConfig, ws: &Workspace) -> Result<(), RunError> {
         }
         _ => {}
     }
+    if config.autonomy == Autonomy::Auto && config.checks.iter().any(|c| !c.sandbox.unsandboxed) {
+        let missing = crate::sandbox::protections().missing();
+        if !missing.is_empty() {
+            return Err(RunError(format!(
+                "at `auto` suit runs checks only in its sandbox, and this machine lacks {}\n  \
+                 fix: run at --autonomy repo to review each step yourself, or accept the risk \
+                 with --unsandboxed (`suit doctor` shows what this machine protects)",
+                missing.join(" and ")
+            )));
+        }
+    }
     for target in &config.files {
         crate::check_path(&target.path)
             .map_err(|e| RunError(format!("cannot use --file {}: {e}", target.path)))?;

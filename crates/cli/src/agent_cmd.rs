@@ -57,6 +57,11 @@ pub struct LeashArgs {
     /// Seconds before a check is killed.
     #[arg(long)]
     check_timeout: Option<u64>,
+    /// Run checks even where this machine cannot sandbox them (no user
+    /// namespaces for network isolation, or no Landlock for files); without
+    /// it a run at `auto` refuses there. `suit doctor` shows what is missing.
+    #[arg(long)]
+    unsandboxed: bool,
     /// Most tokens of one reply.
     #[arg(long, default_value_t = 2048)]
     max_output_tokens: u32,
@@ -222,7 +227,7 @@ fn leash(args: &LeashArgs, agent: &AgentConfig) -> Leash {
     }
 }
 
-fn checks(commands: &[String], timeout: Option<u64>) -> Vec<Check> {
+fn checks(commands: &[String], timeout: Option<u64>, unsandboxed: bool) -> Vec<Check> {
     commands
         .iter()
         .map(|c| {
@@ -230,6 +235,7 @@ fn checks(commands: &[String], timeout: Option<u64>) -> Vec<Check> {
             if let Some(secs) = timeout {
                 check.timeout = Duration::from_secs(secs);
             }
+            check.sandbox.unsandboxed = unsandboxed;
             check
         })
         .collect()
@@ -245,7 +251,8 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     let root = crate::steps::repo_root()?;
     let agent = crate::config::load_here(config_file)?.agent;
     let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
-    let checks = checks(&commands, args.leash.check_timeout.or(agent.check_timeout));
+    let checks =
+        checks(&commands, args.leash.check_timeout.or(agent.check_timeout), args.leash.unsandboxed);
     let candidates = args.leash.candidates(&checks);
     let engine = args
         .model
@@ -594,6 +601,7 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
             ..engine.run_config()
         },
         check_timeout: Duration::from_secs(args.leash.check_timeout.unwrap_or(120)),
+        unsandboxed: args.leash.unsandboxed,
         events: args.events.clone(),
     };
     eprintln!("suit eval: {} tasks with {} at {}", tasks.len(), engine.name(), level.as_str());

@@ -81,6 +81,10 @@ enum Command {
     },
     /// Show the effective configuration and the files it was read from.
     Config,
+    /// Show which protections this machine gives the commands suit runs
+    /// (network isolation, file confinement, process cap); exits 1 when
+    /// one is missing.
+    Doctor,
     /// Manage local model files: list, pull, path, rm.
     Models {
         #[command(subcommand)]
@@ -124,6 +128,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints what the sandbox of checks can use on this machine.
+fn doctor() -> ExitCode {
+    let found = suit_agent::sandbox::protections();
+    let yes_no = |ok: bool| if ok { "yes" } else { "NO " };
+    println!("The sandbox of checks (and of any command suit runs) on this machine:");
+    println!("  {}  no network: a user and network namespace of its own", yes_no(found.network));
+    let files = if found.files() {
+        format!("(Landlock ABI {})", found.landlock_abi)
+    } else {
+        "(no Landlock in this kernel)".to_string()
+    };
+    println!(
+        "  {}  files: writes only in the repository and a private TMPDIR, home secrets \
+         unreadable {files}",
+        yes_no(found.files())
+    );
+    println!("  {}  processes capped ({})", yes_no(found.process_cap), found.process_cap_how());
+    println!("  yes  environment: only allowlisted variables are passed");
+    println!("  yes  limits: CPU time, memory, file size, output size, wall time");
+    let missing = found.missing();
+    if missing.is_empty() {
+        println!("Every check runs fully sandboxed, at every autonomy level.");
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "Missing: {}. At `auto` suit refuses to run checks here unless given --unsandboxed.",
+            missing.join("; ")
+        );
+        ExitCode::FAILURE
+    }
+}
+
 /// Runs a command that needs neither the network nor a model without the
 /// async runtime; gives any other command back.
 fn run_sync(
@@ -137,6 +173,7 @@ fn run_sync(
         Command::Undo(args) => steps::undo(args),
         Command::Memory { command } => steps::memory(command),
         Command::Config => config::show(config),
+        Command::Doctor => Ok(doctor()),
         Command::Keys(args) => keys_cmd::run(args),
         other => return Err(Box::new(other)),
     })

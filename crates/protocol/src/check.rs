@@ -18,6 +18,12 @@ pub enum CheckStatus {
     },
     /// Killed at the timeout.
     TimedOut,
+    /// Stopped by a limit of its sandbox: too much output, CPU time or
+    /// file size.
+    Stopped {
+        /// Which limit, worded for a person.
+        reason: String,
+    },
     /// The command could not be started.
     NotStarted {
         /// Why.
@@ -32,6 +38,7 @@ impl std::fmt::Display for CheckStatus {
             CheckStatus::Failed { code: Some(code) } => write!(f, "failed with exit code {code}"),
             CheckStatus::Failed { code: None } => write!(f, "killed by a signal"),
             CheckStatus::TimedOut => write!(f, "timed out"),
+            CheckStatus::Stopped { reason } => write!(f, "stopped: {reason}"),
             CheckStatus::NotStarted { reason } => write!(f, "could not start: {reason}"),
         }
     }
@@ -49,7 +56,9 @@ pub struct CheckOutcome {
     pub output: String,
     /// Wall time.
     pub duration: Duration,
-    /// Whether it ran without network access.
+    /// Whether it ran in the full sandbox: no network, files confined
+    /// (writes only in the repository and its temporary directory, home
+    /// secrets unreadable), environment filtered.
     pub isolated: bool,
 }
 

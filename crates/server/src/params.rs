@@ -89,6 +89,7 @@ impl SamplingFields {
                 seed: seed.wrapping_add(i),
                 stop: stop.clone(),
                 max_tokens,
+                ..Sampling::default()
             })
             .collect())
     }
