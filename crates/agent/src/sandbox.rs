@@ -384,9 +384,9 @@ struct ChildSetup {
 impl ChildSetup {
     /// Runs in the child: system calls only.
     fn run(&self) -> io::Result<()> {
-        // The OS error alone: building a message would allocate. The
-        // parent says that the sandbox's set-up failed.
-        let fail = |_what: &'static str| io::Error::last_os_error();
+        // The OS error alone (a message would allocate); the parent says
+        // that the sandbox's set-up failed.
+        let fail = io::Error::last_os_error;
         // SAFETY: each call gets pointers to live, initialized data owned
         // by `self` or the stack.
         unsafe {
@@ -405,12 +405,12 @@ impl ChildSetup {
                 }
                 let text = &digits[at..];
                 if libc::write(fd, text.as_ptr().cast(), text.len()) != text.len() as isize {
-                    return Err(fail("sandbox: cannot join the pids control group"));
+                    return Err(fail());
                 }
             }
             if self.network {
                 if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) != 0 {
-                    return Err(fail("sandbox: unshare of the user and network namespaces failed"));
+                    return Err(fail());
                 }
                 for (path, data) in [
                     (&self.setgroups, &b"deny"[..]),
@@ -418,7 +418,7 @@ impl ChildSetup {
                     (&self.gid_map_path, &self.gid_map),
                 ] {
                     if write_file(path, data).is_err() {
-                        return Err(fail("sandbox: cannot write the namespace's id maps"));
+                        return Err(fail());
                     }
                 }
                 loopback_up();
@@ -426,21 +426,21 @@ impl ChildSetup {
             for &(resource, soft, hard) in &self.limits {
                 let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
                 if libc::setrlimit(resource, &limit) != 0 {
-                    return Err(fail("sandbox: setrlimit failed"));
+                    return Err(fail());
                 }
             }
             if let Some(n) = self.processes {
                 let limit = libc::rlimit { rlim_cur: n, rlim_max: n };
                 if libc::setrlimit(libc::RLIMIT_NPROC, &limit) != 0 {
-                    return Err(fail("sandbox: setrlimit of processes failed"));
+                    return Err(fail());
                 }
             }
             if let Some(fd) = &self.landlock {
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-                    return Err(fail("sandbox: prctl(PR_SET_NO_NEW_PRIVS) failed"));
+                    return Err(fail());
                 }
                 if libc::syscall(libc::SYS_landlock_restrict_self, fd.as_raw_fd(), 0) != 0 {
-                    return Err(fail("sandbox: landlock_restrict_self failed"));
+                    return Err(fail());
                 }
             }
         }
