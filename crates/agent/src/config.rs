@@ -37,6 +37,14 @@ pub struct AgentConfig {
     pub checks: Vec<String>,
     /// Seconds before a check is killed.
     pub check_timeout: Option<u64>,
+    /// Environment variables passed to checks besides the sandbox's
+    /// allowlist (a token a test needs, say).
+    pub check_env: Vec<String>,
+    /// Directories checks may write besides the repository and their
+    /// temporary directory (a shared build cache, say).
+    pub check_writable: Vec<PathBuf>,
+    /// Whether checks may use the network (off: a namespace of their own).
+    pub check_network: bool,
     /// Most changed lines per step.
     pub max_step_lines: Option<usize>,
     /// Most steps per run.

@@ -227,15 +227,18 @@ fn leash(args: &LeashArgs, agent: &AgentConfig) -> Leash {
     }
 }
 
-fn checks(commands: &[String], timeout: Option<u64>, unsandboxed: bool) -> Vec<Check> {
+fn checks(commands: &[String], agent: &AgentConfig, leash: &LeashArgs) -> Vec<Check> {
     commands
         .iter()
         .map(|c| {
             let mut check = Check::new(c.clone());
-            if let Some(secs) = timeout {
+            if let Some(secs) = leash.check_timeout.or(agent.check_timeout) {
                 check.timeout = Duration::from_secs(secs);
             }
-            check.sandbox.unsandboxed = unsandboxed;
+            check.sandbox.unsandboxed = leash.unsandboxed;
+            check.sandbox.network = agent.check_network;
+            check.sandbox.env = agent.check_env.clone();
+            check.sandbox.writable = agent.check_writable.clone();
             check
         })
         .collect()
@@ -251,8 +254,7 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     let root = crate::steps::repo_root()?;
     let agent = crate::config::load_here(config_file)?.agent;
     let commands = if args.check.is_empty() { agent.checks.clone() } else { args.check.clone() };
-    let checks =
-        checks(&commands, args.leash.check_timeout.or(agent.check_timeout), args.leash.unsandboxed);
+    let checks = checks(&commands, &agent, &args.leash);
     let candidates = args.leash.candidates(&checks);
     let engine = args
         .model
