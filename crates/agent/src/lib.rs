@@ -16,8 +16,11 @@
 //! user file, the nearest `suit.toml`, an explicit file); [`eval`] runs the
 //! loop on a folder of tasks and judges each with the task's own tests;
 //! [`engine`] is the model policy: it routes a role's model from the
-//! configuration and sizes the embedded engine for the runs that share it.
+//! configuration and sizes the embedded engine for the runs that share it;
+//! [`sandbox`] confines every check (network, files, environment, limits);
+//! [`audit`] finds text in a repository aimed at coding agents.
 
+pub mod audit;
 mod checks;
 mod complete;
 pub mod config;

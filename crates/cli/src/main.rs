@@ -2,6 +2,7 @@
 //! and calls the library crates.
 
 mod agent_cmd;
+mod audit_cmd;
 mod config;
 mod docs_cmd;
 mod ingest_cmd;
@@ -81,6 +82,11 @@ enum Command {
     },
     /// Show the effective configuration and the files it was read from.
     Config,
+    /// Find text aimed at coding agents in a repository: hidden instructions,
+    /// invisible or bidirectional Unicode, risky requests in AGENTS.md and
+    /// the like, downloads piped into a shell, base64 blobs (exit 1 when
+    /// something is found).
+    Audit(audit_cmd::AuditArgs),
     /// Show which protections this machine gives the commands suit runs
     /// (network isolation, file confinement, process cap); exits 1 when
     /// one is missing.
@@ -174,6 +180,7 @@ fn run_sync(
         Command::Memory { command } => steps::memory(command),
         Command::Config => config::show(config),
         Command::Doctor => Ok(doctor()),
+        Command::Audit(args) => Ok(audit_cmd::run(args)),
         Command::Keys(args) => keys_cmd::run(args),
         other => return Err(Box::new(other)),
     })
