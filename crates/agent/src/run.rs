@@ -20,6 +20,7 @@ use suit_store::{Step, Workspace};
 
 use crate::fragment::{self, WholeReply};
 use crate::prompts::{self, FocusReason, PLAN_PREFIX, PLAN_REPLY_MAX_CHARS};
+use crate::sandbox::Consent;
 use crate::scratch::Scratch;
 use crate::strategy::Strategy;
 use crate::testout::{parse_test_output, TestReport};
@@ -306,16 +307,12 @@ pub fn validate(config: &RunConfig, ws: &Workspace) -> Result<(), RunError> {
         }
         _ => {}
     }
-    if config.autonomy == Autonomy::Auto && config.checks.iter().any(|c| !c.sandbox.unsandboxed) {
-        let missing = crate::sandbox::protections().missing();
-        if !missing.is_empty() {
-            return Err(RunError(format!(
-                "at `auto` suit runs checks only in its sandbox, and this machine lacks {}\n  \
-                 fix: run at --autonomy repo to review each step yourself, or accept the risk \
-                 with --unsandboxed (`suit doctor` shows what this machine protects)",
-                missing.join(" and ")
-            )));
-        }
+    let unsandboxed = config.checks.iter().all(|c| c.sandbox.unsandboxed);
+    let missing = crate::sandbox::protections().missing();
+    if let Consent::Refused(why) =
+        crate::sandbox::consent(config.autonomy, &missing, unsandboxed || config.checks.is_empty())
+    {
+        return Err(RunError(why));
     }
     for target in &config.files {
         crate::check_path(&target.path)

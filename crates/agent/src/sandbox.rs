@@ -184,6 +184,50 @@ impl Protections {
     }
 }
 
+/// Whether checks may run where protections are `missing`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consent {
+    /// Nothing is missing, or the user accepted the risk (`--unsandboxed`).
+    Given,
+    /// Below `auto`: a person must say yes first (the terminal asks; a
+    /// caller that cannot ask refuses with [`Consent::question`]'s text).
+    Ask(String),
+    /// At `auto`: refused, with why and what to do.
+    Refused(String),
+}
+
+impl Consent {
+    /// The question to put to a person, or the refusal to show.
+    pub fn question(&self) -> Option<&str> {
+        match self {
+            Consent::Given => None,
+            Consent::Ask(q) | Consent::Refused(q) => Some(q),
+        }
+    }
+}
+
+/// Decides whether a run at `level` may run its checks when this machine
+/// lacks the protections `missing` (see [`Protections::missing`]);
+/// `accepted` is the user's `--unsandboxed` (or a run without checks).
+pub fn consent(level: suit_protocol::Autonomy, missing: &[&str], accepted: bool) -> Consent {
+    if missing.is_empty() || accepted {
+        return Consent::Given;
+    }
+    let lacks = missing.join(" and ");
+    if level == suit_protocol::Autonomy::Auto {
+        Consent::Refused(format!(
+            "at `auto` suit runs checks only in its sandbox, and this machine lacks {lacks}\n  \
+             fix: run at --autonomy repo to review each step yourself, or accept the risk with \
+             --unsandboxed (`suit doctor` shows what this machine protects)"
+        ))
+    } else {
+        Consent::Ask(format!(
+            "this machine lacks {lacks}: your checks would run with less protection than the \
+             sandbox gives (`suit doctor` tells more; --unsandboxed skips this question)"
+        ))
+    }
+}
+
 /// Probes what this machine offers (once per process).
 pub fn protections() -> Protections {
     static FOUND: std::sync::OnceLock<Protections> = std::sync::OnceLock::new();
@@ -610,6 +654,20 @@ mod tests {
         }
         assert!(!paths.contains(&home.path().to_path_buf()), "the home itself is listed whole");
         assert!(paths.contains(&PathBuf::from("/usr")));
+    }
+
+    #[test]
+    fn auto_refuses_and_lower_levels_ask_when_a_protection_is_missing() {
+        use suit_protocol::Autonomy;
+        let missing = ["network isolation (…)"];
+        assert!(
+            matches!(consent(Autonomy::Auto, &missing, false), Consent::Refused(m) if m.contains("--unsandboxed"))
+        );
+        assert!(
+            matches!(consent(Autonomy::Repo, &missing, false), Consent::Ask(m) if m.contains("network isolation"))
+        );
+        assert_eq!(consent(Autonomy::Auto, &missing, true), Consent::Given);
+        assert_eq!(consent(Autonomy::Auto, &[], false), Consent::Given);
     }
 
     #[test]

@@ -248,6 +248,28 @@ fn autonomy(text: &str) -> Result<Autonomy> {
     text.parse::<Autonomy>().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Below `auto`, where this machine lacks a protection of the sandbox,
+/// asks the person at the terminal before any check runs (`auto` refused
+/// already in `validate`); without a terminal to ask at, refuses.
+fn ask_to_run_unsandboxed(config: &RunConfig, unsandboxed: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    let missing = suit_agent::sandbox::protections().missing();
+    let accepted = unsandboxed || config.checks.is_empty();
+    let consent = suit_agent::sandbox::consent(config.autonomy, &missing, accepted);
+    let Some(question) = consent.question() else { return Ok(()) };
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("{question}\n  fix: run in a terminal to answer, or pass --unsandboxed");
+    }
+    eprint!("suit: {question}. Run the checks anyway? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).context("cannot read the answer")?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        anyhow::bail!("not run: the checks would run without the missing protections")
+    }
+}
+
 /// Runs `suit run`.
 pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> {
     let task = args.task.join(" ");
@@ -288,6 +310,7 @@ pub async fn run(args: RunArgs, config_file: Option<&Path>) -> Result<ExitCode> 
     };
     let ws = open_workspace(&root)?;
     suit_agent::validate(&config, &ws)?;
+    ask_to_run_unsandboxed(&config, args.leash.unsandboxed)?;
     if level >= Autonomy::Auto && config.checks.is_empty() && !args.json {
         eprintln!("suit: no checks configured: at `auto` steps are applied unverified (add --check \"CMD\")");
     }
