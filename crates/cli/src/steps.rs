@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use suit_agent::{Approver, Decision, Event};
 use suit_store::{CheckpointState, SqliteStore, Workspace};
 
 /// `suit log` arguments.
@@ -127,6 +128,7 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
     if steps.is_empty() {
         eprintln!("no steps recorded in {}", ws.root().display());
     }
+    let mut journals: std::collections::HashMap<i64, Vec<Event>> = Default::default();
     for step in steps {
         let state = match step.state {
             CheckpointState::Pending => "being applied",
@@ -143,6 +145,15 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
             step.files.len(),
             if step.files.len() == 1 { "" } else { "s" }
         );
+        if let Some(session) = step.session {
+            let events = journals.entry(session).or_insert_with(|| {
+                let stored = ws.store().events(session, 0).unwrap_or_default();
+                stored.into_iter().filter_map(|e| serde_json::from_value(e.payload).ok()).collect()
+            });
+            if let Some(how) = how_decided(events, step.id) {
+                println!("  {how}");
+            }
+        }
         if !args.oneline {
             for file in &step.files {
                 print!("{}", file.diff);
@@ -151,6 +162,42 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who let the step of checkpoint `checkpoint` through, from its session's
+/// journal: the checks, a person, and any escalation of the policy gate
+/// with its reason.
+fn how_decided(events: &[Event], checkpoint: i64) -> Option<String> {
+    let step = events.iter().find_map(|e| match e {
+        Event::Applied { step, checkpoint: c } if *c == checkpoint => Some(*step),
+        _ => None,
+    })?;
+    let said: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Approval { step: s, decision, by } if *s == step => {
+                let who = match by {
+                    Approver::Person => "a person",
+                    Approver::Checks => "the checks",
+                    Approver::Policy => "the policy gate",
+                };
+                Some(match decision {
+                    Decision::Escalated { reason } => {
+                        format!("sent to a person by {who}: {reason}")
+                    }
+                    Decision::Accepted => format!("accepted by {who}"),
+                    Decision::Partial { hunks } => {
+                        format!("accepted in part by {who} ({} hunks kept)", hunks.len())
+                    }
+                    Decision::Edited => format!("edited and accepted by {who}"),
+                    Decision::Rejected => format!("rejected by {who}"),
+                    Decision::Quit => format!("ended by {who}"),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 /// Runs `suit undo`.
@@ -164,4 +211,33 @@ pub fn undo(args: UndoArgs) -> Result<ExitCode> {
         eprintln!("kept your later version of {path} in suit's store (blob {blob})");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_says_who_let_a_step_through() {
+        let approval = |decision, by| Event::Approval { step: 2, decision, by };
+        let events = vec![
+            approval(Decision::Rejected, Approver::Checks),
+            Event::Applied { step: 1, checkpoint: 6 },
+            approval(
+                Decision::Escalated { reason: "a path only a README names".into() },
+                Approver::Policy,
+            ),
+            approval(Decision::Accepted, Approver::Person),
+            Event::Applied { step: 2, checkpoint: 7 },
+        ];
+        assert_eq!(
+            how_decided(&events, 7).as_deref(),
+            Some(
+                "rejected by the checks; sent to a person by the policy gate: a path only a \
+                 README names; accepted by a person"
+            )
+        );
+        assert_eq!(how_decided(&events, 6), None, "step 1 has no decision journalled");
+        assert_eq!(how_decided(&events, 99), None);
+    }
 }

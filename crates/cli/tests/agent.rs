@@ -85,6 +85,8 @@ fn run_at_auto_with_the_real_model_ends_with_a_clear_outcome_and_no_half_state()
         assert!(check.status.success());
         let log = p.suit(&["log", "--oneline"], "");
         assert!(text(&log.stdout).contains("step"), "{}", text(&log.stdout));
+        // The journal says who let the step through.
+        assert!(text(&log.stdout).contains("accepted by the checks"), "{}", text(&log.stdout));
         let undo = p.suit(&["undo"], "");
         assert!(undo.status.success(), "{}", text(&undo.stderr));
         assert_eq!(p.read("shapes.py"), BUGGY);

@@ -212,6 +212,7 @@ fn run_with_review_on_the_web_waits_for_the_page_and_writes_what_it_accepted() {
 
     let log = home.suit(&["log", "--oneline"], "");
     assert!(text(&log.stdout).contains("[applied]"), "{}", text(&log.stdout));
+    assert!(text(&log.stdout).contains("accepted by a person"), "{}", text(&log.stdout));
     let undo = home.suit(&["undo"], "");
     assert!(undo.status.success(), "{}", text(&undo.stderr));
     assert_eq!(home.read("calc.py"), BUGGY, "`suit undo` reverts the step reviewed on the page");
