@@ -82,6 +82,14 @@ impl Policy {
                 if self.user_paths.iter().any(|p| same_path(p, path)) {
                     return Verdict::Allow;
                 }
+                if let Some(what) = sensitive(path) {
+                    return Verdict::Escalate {
+                        reason: format!(
+                            "`{path}` is {what}, and you did not name it: a change there reaches \
+                             beyond the task"
+                        ),
+                    };
+                }
                 match self.untrusted_source_naming(path) {
                     Some(source) => Verdict::Escalate {
                         reason: format!(
@@ -124,6 +132,56 @@ impl Policy {
     }
 }
 
+/// What `path` is when a change to it reaches beyond the code of a task:
+/// CI and hook configuration, dependency manifests and package-index
+/// settings, agent instructions, suit's own configuration.
+fn sensitive(path: &str) -> Option<&'static str> {
+    let path = path.trim_start_matches("./");
+    let name = path.rsplit('/').next().unwrap_or(path);
+    const CI_DIRS: [&str; 5] = [".github/", ".circleci/", ".gitlab/", ".husky/", ".buildkite/"];
+    const CI_FILES: [&str; 7] = [
+        ".gitlab-ci.yml",
+        ".travis.yml",
+        "Jenkinsfile",
+        "azure-pipelines.yml",
+        ".pre-commit-config.yaml",
+        "bitbucket-pipelines.yml",
+        ".gitattributes",
+    ];
+    const MANIFESTS: [&str; 16] = [
+        "Cargo.toml",
+        "Cargo.lock",
+        "package.json",
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "Pipfile",
+        "poetry.lock",
+        "go.mod",
+        "go.sum",
+        "Gemfile",
+        "pom.xml",
+        "build.gradle",
+    ];
+    const INDEXES: [&str; 5] = [".npmrc", ".yarnrc", "pip.conf", ".pypirc", "config.toml"];
+    if CI_DIRS.iter().any(|d| path.starts_with(d)) || CI_FILES.contains(&name) {
+        return Some("CI or hook configuration");
+    }
+    if MANIFESTS.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt")) {
+        return Some("a dependency manifest (a change can pull in code from outside)");
+    }
+    if INDEXES.contains(&name) && (name != "config.toml" || path.contains(".cargo/")) {
+        return Some("a package-index setting");
+    }
+    if crate::audit::is_agent_file(path) || name == "suit.toml" || name == ".suitaudit" {
+        return Some("instructions or settings for agents");
+    }
+    None
+}
+
 fn same_path(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
         Path::new(s.trim_start_matches("./")).components().collect::<std::path::PathBuf>()
@@ -158,6 +216,31 @@ mod tests {
         }
         assert_eq!(policy.judge(&write("src/lib.rs")), Verdict::Allow);
         assert_eq!(policy.judge(&write("./src/main.rs")), Verdict::Allow);
+    }
+
+    #[test]
+    fn ci_manifests_and_agent_files_go_to_a_person_unless_named() {
+        let policy = Policy { user_paths: vec!["Cargo.toml".into()], ..Policy::default() };
+        for path in [
+            ".github/workflows/ci.yml",
+            ".gitlab-ci.yml",
+            "crates/core/Cargo.toml",
+            "package.json",
+            "requirements-dev.txt",
+            ".cargo/config.toml",
+            "pip.conf",
+            "AGENTS.md",
+            "docs/CLAUDE.md",
+            "suit.toml",
+        ] {
+            let Verdict::Escalate { reason } = policy.judge(&write(path)) else {
+                panic!("{path} not escalated")
+            };
+            assert!(reason.contains("you did not name it"), "{reason}");
+        }
+        assert_eq!(policy.judge(&write("Cargo.toml")), Verdict::Allow, "named by the user");
+        assert_eq!(policy.judge(&write("config.toml")), Verdict::Allow);
+        assert_eq!(policy.judge(&write("src/package_json.rs")), Verdict::Allow);
     }
 
     #[test]
