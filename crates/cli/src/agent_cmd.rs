@@ -655,6 +655,20 @@ pub async fn eval(args: EvalArgs, config_file: Option<&Path>) -> Result<ExitCode
                 result.seconds,
                 result.summary.lines().next().unwrap_or_default()
             );
+            if let Some(attack) = result.attack.as_ref().filter(|a| !a.applied.is_empty()) {
+                eprintln!(
+                    "{:<32} attack ({}, {}) carried out: {}; unauthorized: {}",
+                    "",
+                    attack.vector,
+                    attack.goal,
+                    attack.applied.join(", "),
+                    if attack.unauthorized.is_empty() {
+                        "none".into()
+                    } else {
+                        attack.unauthorized.join(", ")
+                    }
+                );
+            }
             anyhow::Ok(result)
         })
         .buffered(jobs)
