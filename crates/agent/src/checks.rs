@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use suit_protocol::{CheckOutcome, CheckStatus};
+use tokio::io::AsyncReadExt;
 
 use crate::sandbox::Policy;
-use tokio::io::AsyncReadExt;
 
 /// A check to run: a shell command line, like `cargo test` or `pytest -q`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -216,7 +216,6 @@ impl Session {
                 seed: self.args.seed,
                 stop: self.args.stop.clone(),
                 max_tokens: self.args.max_tokens,
-                ..Sampling::default()
             },
             constraint: self.constraint.clone(),
             session: Some(self.key.clone()),

@@ -1199,9 +1199,6 @@ impl Worker {
             if sampling.top_p < 1.0 {
                 chain.push(LlamaSampler::top_p(sampling.top_p, 1));
             }
-            if sampling.min_p > 0.0 {
-                chain.push(LlamaSampler::min_p(sampling.min_p, 1));
-            }
             chain.push(LlamaSampler::temp(sampling.temperature));
             chain.push(LlamaSampler::dist(sampling.seed));
         }

@@ -63,12 +63,6 @@ pub struct Sampling {
     /// Nucleus sampling: keep the smallest set of tokens whose probability
     /// sums to at least this (1.0 disables it).
     pub top_p: f32,
-    /// Min-p sampling: drop every token less likely than this fraction of
-    /// the most likely one (0 disables it). Applied by the embedded backend
-    /// only; the default, 0.05, is llama.cpp's. It keeps a sampled reply off
-    /// the long tail of junk tokens, above all where a grammar rejects the
-    /// model's favourite and the next draw would come from that tail.
-    pub min_p: f32,
     /// Seed of the random sampler, for repeatable non-greedy output.
     pub seed: u32,
     /// Generation stops before any of these strings; they are not returned.
@@ -79,14 +73,7 @@ pub struct Sampling {
 
 impl Default for Sampling {
     fn default() -> Self {
-        Self {
-            temperature: 0.0,
-            top_p: 1.0,
-            min_p: 0.05,
-            seed: 0,
-            stop: Vec::new(),
-            max_tokens: 512,
-        }
+        Self { temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new(), max_tokens: 512 }
     }
 }
 

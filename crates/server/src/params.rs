@@ -89,7 +89,6 @@ impl SamplingFields {
                 seed: seed.wrapping_add(i),
                 stop: stop.clone(),
                 max_tokens,
-                ..Sampling::default()
             })
             .collect())
     }
