@@ -167,7 +167,8 @@ pub struct EvalArgs {
     /// Only tasks of this set: `tuning` (no `set` in task.toml) or `holdout`.
     #[arg(long)]
     set: Option<String>,
-    /// The autonomy level for every task.
+    /// The autonomy level for every task (below `auto`, a scripted person
+    /// approves every step it is shown).
     #[arg(long, default_value = "auto")]
     autonomy: String,
     /// Tasks run at the same time (the embedded model batches their decoding).
