@@ -126,10 +126,7 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
         // fork bomb) is killed, so that nothing holds its pipes open.
         let ended = async {
             let status = child.wait().await;
-            if let Some(pgid) = pgid {
-                // SAFETY: killpg only sends a signal.
-                unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
-            }
+            kill_group(pgid);
             status
         };
         let (status, text) = tokio::join!(ended, read);
@@ -173,16 +170,22 @@ pub async fn run_check(check: &Check, dir: &Path) -> CheckOutcome {
     }
 }
 
-/// Kills a check's process group when dropped, unless its id was taken.
+/// Kills a check's process group when dropped (the check timed out, was
+/// dropped mid-run, or ended).
 struct KillGroupOnDrop(Option<u32>);
 
 impl Drop for KillGroupOnDrop {
     fn drop(&mut self) {
-        if let Some(pgid) = self.0 {
-            // SAFETY: killpg only sends a signal; a group that is gone
-            // makes it fail with ESRCH, which is ignored.
-            unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
-        }
+        kill_group(self.0);
+    }
+}
+
+/// Sends `SIGKILL` to the process group `pgid`, if there is one.
+fn kill_group(pgid: Option<u32>) {
+    if let Some(pgid) = pgid {
+        // SAFETY: killpg only sends a signal; a group that is gone makes it
+        // fail with ESRCH, which is ignored.
+        unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
     }
 }
 
@@ -222,10 +225,7 @@ async fn read_capped(
                 let room = MAX_CAPTURE.saturating_sub(kept.len());
                 kept.extend_from_slice(&buf[..n.min(room)]);
                 if printed.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > MAX_OUTPUT {
-                    if let Some(pgid) = pgid {
-                        // SAFETY: killpg only sends a signal.
-                        unsafe { libc::killpg(pgid as i32, libc::SIGKILL) };
-                    }
+                    kill_group(pgid);
                     break;
                 }
             }

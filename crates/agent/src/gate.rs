@@ -166,14 +166,15 @@ fn sensitive(path: &str) -> Option<&'static str> {
         "pom.xml",
         "build.gradle",
     ];
-    const INDEXES: [&str; 5] = [".npmrc", ".yarnrc", "pip.conf", ".pypirc", "config.toml"];
+    // `.npmrc` and `.pypirc` hold credentials: `check_path` refuses them.
+    const INDEXES: [&str; 2] = [".yarnrc", "pip.conf"];
     if CI_DIRS.iter().any(|d| path.starts_with(d)) || CI_FILES.contains(&name) {
         return Some("CI or hook configuration");
     }
     if MANIFESTS.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt")) {
         return Some("a dependency manifest (a change can pull in code from outside)");
     }
-    if INDEXES.contains(&name) && (name != "config.toml" || path.contains(".cargo/")) {
+    if INDEXES.contains(&name) || (name == "config.toml" && path.contains(".cargo/")) {
         return Some("a package-index setting");
     }
     if crate::audit::is_agent_file(path) || name == "suit.toml" || name == ".suitaudit" {
